@@ -1,0 +1,43 @@
+//! The one error type of the importers: which file, where in it, and what is wrong.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// An input problem: the file, a position inside it (line, feature, byte offset…) and a message.
+///
+/// Displays as one line, `FILE:POSITION: MESSAGE`, ready for a planner to act on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IoError {
+    pub path: PathBuf,
+    /// Human-readable position, e.g. `line 12`, `feature 3 (adcode 110101)`, `byte 4096`.
+    pub position: Option<String>,
+    pub message: String,
+}
+
+impl IoError {
+    pub fn new(path: &Path, message: impl Into<String>) -> Self {
+        IoError { path: path.to_path_buf(), position: None, message: message.into() }
+    }
+
+    pub fn at(path: &Path, position: impl Into<String>, message: impl Into<String>) -> Self {
+        IoError { path: path.to_path_buf(), position: Some(position.into()), message: message.into() }
+    }
+
+    /// For errors of the operating system (missing file, permission…).
+    pub fn os(path: &Path, err: std::io::Error) -> Self {
+        IoError::new(path, err.to_string())
+    }
+}
+
+impl fmt::Display for IoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.position {
+            Some(p) => write!(f, "{}: {}: {}", self.path.display(), p, self.message),
+            None => write!(f, "{}: {}", self.path.display(), self.message),
+        }
+    }
+}
+
+impl std::error::Error for IoError {}
+
+pub type Result<T> = std::result::Result<T, IoError>;

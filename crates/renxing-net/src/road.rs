@@ -1,0 +1,65 @@
+//! Road data as importers deliver it, before any profile is applied.
+//!
+//! Every road importer of `renxing-io` (OSM PBF/XML, node/edge CSV, GraphML) produces a
+//! [`RoadData`]: junction nodes in WGS84 and edges carrying their OSM `highway` class, one-way
+//! flag and length. Profiles ([`crate::profile`]) turn it into routable graphs.
+
+/// Direction rule of an edge, OSM style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Oneway {
+    /// Both directions.
+    No,
+    /// Only from `u` to `v`.
+    Forward,
+    /// Only from `v` to `u` (`oneway=-1`).
+    Backward,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoadNode {
+    /// Identifier in the source (OSM node id, CSV node id…).
+    pub id: i64,
+    pub lon: f64,
+    pub lat: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoadEdge {
+    /// Index into [`RoadData::nodes`].
+    pub u: usize,
+    pub v: usize,
+    /// Length in metres along the edge geometry.
+    pub length_m: f64,
+    /// OSM `highway` value; empty when the source had none ("untagged").
+    pub highway: String,
+    pub oneway: Oneway,
+    /// `access=no|private` (or `foot=no` for walking / `motor_vehicle=no` for driving) excludes it.
+    pub access_walk: bool,
+    pub access_drive: bool,
+    pub name: String,
+    /// Identifier of the edge in the source (way id, CSV line number…), for reports.
+    pub source_id: String,
+    /// Intermediate shape points (lon, lat) between `u` and `v`, excluding both ends; empty for a
+    /// straight edge.
+    pub shape: Vec<(f64, f64)>,
+}
+
+/// A road network as imported.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RoadData {
+    pub nodes: Vec<RoadNode>,
+    pub edges: Vec<RoadEdge>,
+    /// Where it came from (file path), for reports.
+    pub source: String,
+}
+
+impl RoadEdge {
+    /// The polyline of the edge from `u` to `v` in lon/lat, given the node table.
+    pub fn polyline(&self, nodes: &[RoadNode]) -> Vec<(f64, f64)> {
+        let mut line = Vec::with_capacity(self.shape.len() + 2);
+        line.push((nodes[self.u].lon, nodes[self.u].lat));
+        line.extend_from_slice(&self.shape);
+        line.push((nodes[self.v].lon, nodes[self.v].lat));
+        line
+    }
+}
