@@ -1,0 +1,96 @@
+//! # renxing-report — what a run leaves behind
+//!
+//! Three outputs of a shelter-exam run, all written by [`write_outputs`] into one folder:
+//!
+//! - `results.gpkg` — a GeoPackage with one layer per result ([`layers`]): admin units with their
+//!   exam figures, shelters, population points with their nearest shelter, the walking network;
+//! - `summary.json` — every headline number, machine-readable ([`summary`] documents the keys);
+//! - `report.html` — one self-contained page (inline SVG, no network access needed) with a map
+//!   coloured by coverage, a chart and the unit table ([`html`]).
+//!
+//! The folder appears only when everything is written: files go to a temporary sibling folder that
+//! is renamed into place at the end, so a failed run leaves no partial output.
+
+pub mod html;
+pub mod layers;
+pub mod summary;
+
+use std::path::{Path, PathBuf};
+
+use renxing_exam::population::{PopulationSet, Unit};
+use renxing_exam::shelter_exam::{ExamResult, Shelter};
+use renxing_exam::standard::StandardProfile;
+use renxing_net::graph::Graph;
+use renxing_net::road::RoadData;
+
+/// Everything a report is made from.
+pub struct ReportInput<'a> {
+    pub project: &'a str,
+    pub title: &'a str,
+    pub units: &'a [Unit],
+    pub population: &'a PopulationSet,
+    pub shelters: &'a [Shelter],
+    pub exam: &'a ExamResult,
+    pub graph: &'a Graph,
+    /// The road data the graph was built from (for link attributes).
+    pub road: &'a RoadData,
+    pub standard: &'a StandardProfile,
+    /// (layer, source description) for the inputs section.
+    pub inputs: Vec<(String, String)>,
+    /// Seconds spent per phase, for the record.
+    pub timings: Vec<(String, f64)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("{0}")]
+    Io(#[from] renxing_io::IoError),
+    #[error("{path}: {source}")]
+    Os { path: PathBuf, source: std::io::Error },
+    #[error("cannot encode summary.json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+fn os(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
+    move |source| ReportError::Os { path: path.to_path_buf(), source }
+}
+
+/// Write `results.gpkg`, `summary.json` and `report.html` into `dir`, atomically.
+pub fn write_outputs(dir: &Path, input: &ReportInput) -> Result<(), ReportError> {
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&parent).map_err(os(&parent))?;
+    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let result = (|| {
+        if tmp.exists() {
+            std::fs::remove_dir_all(&tmp).map_err(os(&tmp))?;
+        }
+        std::fs::create_dir_all(&tmp).map_err(os(&tmp))?;
+        renxing_io::gpkg::write_geopackage(&tmp.join("results.gpkg"), &layers::result_layers(input))?;
+        let summary = summary::summary(input);
+        let json = serde_json::to_string_pretty(&summary)?;
+        std::fs::write(tmp.join("summary.json"), json).map_err(os(&tmp))?;
+        std::fs::write(tmp.join("report.html"), html::report_html(input, &summary)).map_err(os(&tmp))?;
+        replace_dir(&tmp, dir)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result
+}
+
+/// Move `tmp` into place at `dir`, replacing an earlier output folder only once `tmp` is complete.
+fn replace_dir(tmp: &Path, dir: &Path) -> Result<(), ReportError> {
+    if dir.exists() {
+        let old = tmp.with_extension("old");
+        std::fs::rename(dir, &old).map_err(os(dir))?;
+        std::fs::rename(tmp, dir).map_err(os(dir))?;
+        std::fs::remove_dir_all(&old).map_err(os(&old))?;
+    } else {
+        std::fs::rename(tmp, dir).map_err(os(dir))?;
+    }
+    Ok(())
+}
