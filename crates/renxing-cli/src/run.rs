@@ -1,0 +1,259 @@
+//! `renxing run PROJECT.toml --out DIR`: the shelter exam end to end.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use renxing_exam::population::{PopulationPoint, PopulationSet, Unit, UnitLocator, disaggregate_by_floor_area, disaggregate_by_road_length, BuildingWeight};
+use renxing_exam::shelter_exam::{ExamParams, run_shelter_exam};
+use renxing_exam::standard::StandardProfile;
+use renxing_geo::crs::{Crs, Transformer};
+use renxing_io::points::PointsCsvOptions;
+use renxing_net::graph::Graph;
+use renxing_net::profile::{Mode, Profile};
+use renxing_report::{ReportInput, write_outputs};
+
+use crate::layers::{attr, load_roads, parse_crs, shelters_from_csv, shelters_from_osm, units_from_file};
+use crate::project::Project;
+
+const STEPS: [&str; 7] = ["road network", "walking graph", "admin units", "population", "shelters", "exam", "outputs"];
+
+/// What a run produced, for the caller's message.
+pub struct RunOutcome {
+    pub population: f64,
+    pub share_within_emergency: Option<f64>,
+    pub deficient: usize,
+    pub units: usize,
+}
+
+pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOutcome> {
+    let project = Project::load(project_path)?;
+    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(STEPS.len() as u64) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
+            .map_err(|e| anyhow!("{e}"))?
+            .progress_chars("=> "),
+    );
+    let mut timings = Vec::new();
+    let mut t = Instant::now();
+    let mut step = |i: usize, timings: &mut Vec<(String, f64)>| {
+        if i > 0 {
+            timings.push((STEPS[i - 1].to_string(), t.elapsed().as_secs_f64()));
+            bar.inc(1);
+        }
+        if i < STEPS.len() {
+            bar.set_message(STEPS[i]);
+        }
+        t = Instant::now();
+    };
+    let mut inputs: Vec<(String, String)> = Vec::new();
+
+    // Standard profile.
+    let standard = match StandardProfile::builtin(&project.standard.profile) {
+        Some(s) => s,
+        None => StandardProfile::load(&project.resolve(Path::new(&project.standard.profile)))?,
+    }
+    .with_overrides(&project.standard.overrides)?;
+
+    step(0, &mut timings);
+    let n = &project.network;
+    let net_crs = parse_crs(&n.crs, "[network] crs")?;
+    let road = load_roads(
+        n.osm.as_ref().map(|p| project.resolve(p)).as_deref(),
+        n.nodes.as_ref().map(|p| project.resolve(p)).as_deref(),
+        n.edges.as_ref().map(|p| project.resolve(p)).as_deref(),
+        n.graphml.as_ref().map(|p| project.resolve(p)).as_deref(),
+        net_crs,
+    )?;
+    inputs.push(("road network".into(), road.source.clone()));
+
+    step(1, &mut timings);
+    let profile = Profile::builtin(Mode::Walk).with_speeds(&n.walk_speeds_kmh).map_err(|e| anyhow!("[network] walk_speeds_kmh: {e}"))?;
+    let graph = Graph::build(&road, &profile);
+    if graph.node_count() == 0 {
+        bail!("{}: no walkable road in the network", road.source);
+    }
+
+    step(2, &mut timings);
+    let units = load_units(&project)?;
+    inputs.push(("admin units".into(), admin_source(&project)));
+
+    step(3, &mut timings);
+    let population = load_population(&project, &units, &graph)?;
+    inputs.push(("population".into(), format!("{} ({})", project.resolve(&project.population.path).display(), population.method)));
+
+    step(4, &mut timings);
+    let s = &project.shelters;
+    let mut shelters = Vec::new();
+    if let Some(p) = &s.path {
+        let path = project.resolve(p);
+        let opts = PointsCsvOptions {
+            id_column: s.id_column.clone(),
+            lon_column: s.lon_column.clone(),
+            lat_column: s.lat_column.clone(),
+            crs: parse_crs(&s.crs, "[shelters] crs")?,
+        };
+        shelters.extend(shelters_from_csv(&path, opts, s.name_column.as_deref(), s.area_column.as_deref())?);
+        inputs.push(("shelters".into(), path.display().to_string()));
+    }
+    if !s.osm.is_empty() {
+        let files: Vec<_> = s.osm.iter().map(|p| project.resolve(p)).collect();
+        shelters.extend(shelters_from_osm(&files, &s.kinds, s.effective_area_share)?);
+        inputs.push((
+            "candidate shelters (OSM)".into(),
+            format!(
+                "{} — kinds: {}; effective area: {}",
+                files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "),
+                if s.kinds.is_empty() { "all".into() } else { s.kinds.join(", ") },
+                s.effective_area_share.map_or("unknown (no share stated)".into(), |x| format!("{:.0} % of the mapped polygon area", x * 100.0))
+            ),
+        ));
+    }
+
+    step(5, &mut timings);
+    let params = ExamParams::from_standard(&standard, project.exam.max_snap_m)?;
+    let exam = run_shelter_exam(&graph, profile.access_speed_mps(), &units, &population, &shelters, &params);
+
+    step(6, &mut timings);
+    let title = if project.title.is_empty() { project.name.clone() } else { project.title.clone() };
+    let input = ReportInput {
+        project: &project.name,
+        title: &title,
+        units: &units,
+        population: &population,
+        shelters: &shelters,
+        exam: &exam,
+        graph: &graph,
+        road: &road,
+        standard: &standard,
+        inputs,
+        timings: timings.clone(),
+    };
+    write_outputs(out, &input)?;
+    step(7, &mut timings);
+    bar.finish_and_clear();
+    Ok(RunOutcome {
+        population: exam.total.population,
+        share_within_emergency: exam.total.share_within_emergency,
+        deficient: exam.ranking.len(),
+        units: units.len(),
+    })
+}
+
+fn admin_source(p: &Project) -> String {
+    let a = &p.admin;
+    match (&a.path, &a.cnmaps_archive) {
+        (Some(path), _) => format!("{} (crs {})", p.resolve(path).display(), a.crs),
+        (None, Some(ar)) => format!("cnmaps {} under {}", p.resolve(ar).display(), a.under.as_deref().unwrap_or("")),
+        _ => String::new(),
+    }
+}
+
+fn load_units(p: &Project) -> Result<Vec<Unit>> {
+    let a = &p.admin;
+    let mut units = if let Some(path) = &a.path {
+        units_from_file(&p.resolve(path), parse_crs(&a.crs, "[admin] crs")?, a.code_field.clone(), a.name_field.clone(), a.layer.clone())?
+    } else {
+        let archive = p.resolve(a.cnmaps_archive.as_ref().ok_or_else(|| anyhow!("[admin] cnmaps_archive missing"))?);
+        let index = p.resolve(a.cnmaps_index.as_ref().ok_or_else(|| anyhow!("[admin] cnmaps_index missing"))?);
+        let under = a.under.clone().unwrap_or_default();
+        crate::layers::units_from_cnmaps(&archive, &index, &under)?
+    };
+    if !a.codes.is_empty() {
+        for c in &a.codes {
+            if !units.iter().any(|u| &u.code == c) {
+                bail!("[admin] codes: unit {c} is not in the admin layer");
+            }
+        }
+        units.retain(|u| a.codes.contains(&u.code));
+    }
+    if units.is_empty() {
+        bail!("[admin]: no admin unit loaded");
+    }
+    Ok(units)
+}
+
+fn load_population(p: &Project, units: &[Unit], graph: &Graph) -> Result<PopulationSet> {
+    let s = &p.population;
+    let path = p.resolve(&s.path);
+    let crs = parse_crs(&s.crs, "[population] crs")?;
+    let source = if s.source.is_empty() { path.display().to_string() } else { s.source.clone() };
+    match s.kind.as_str() {
+        "grid" => grid_population(&path, units, &source),
+        "points" => {
+            let col = s.count_column.as_deref().ok_or_else(|| anyhow!("[population] kind = \"points\" needs count_column"))?;
+            let pts = crate::layers::load_points(&path, crs)?;
+            let loc = UnitLocator::new(units);
+            let mut points = Vec::with_capacity(pts.len());
+            for pt in pts {
+                let raw = attr(&pt, col).ok_or_else(|| anyhow!("{}: no column '{col}'", path.display()))?;
+                let count: f64 = raw
+                    .trim()
+                    .parse()
+                    .ok()
+                    .filter(|c: &f64| c.is_finite() && *c >= 0.0)
+                    .ok_or_else(|| anyhow!("{}: point {}: count '{raw}' is not a non-negative number", path.display(), pt.id))?;
+                let unit = loc.locate(pt.lon, pt.lat);
+                points.push(PopulationPoint { id: pt.id, lon: pt.lon, lat: pt.lat, count, unit });
+            }
+            Ok(PopulationSet { points, method: format!("points from {source}"), unallocated: vec![] })
+        }
+        _ => {
+            let code_col = s.code_column.as_deref().unwrap_or("adcode");
+            let val_col = s.value_column.as_deref().ok_or_else(|| anyhow!("[population] kind = \"admin_totals\" needs value_column"))?;
+            let totals = renxing_io::totals::read_totals(&path, code_col, val_col)?;
+            let per_unit: Vec<Option<f64>> =
+                units.iter().map(|u| totals.iter().find(|(c, _)| *c == u.code).map(|(_, v)| *v)).collect();
+            if let Some(u) = units.iter().zip(&per_unit).find(|(_, t)| t.is_none()) {
+                bail!("{}: no total for admin unit {} ({})", path.display(), u.0.code, u.0.name);
+            }
+            match s.method.as_deref().unwrap_or("road_length") {
+                "road_length" => Ok(disaggregate_by_road_length(graph, units, &per_unit, &source)),
+                "floor_area" => {
+                    let osm = s.buildings_osm.as_ref().ok_or_else(|| anyhow!("[population] method = \"floor_area\" needs buildings_osm"))?;
+                    let data = renxing_io::osm::read_osm(&p.resolve(osm))?;
+                    let weights: Vec<BuildingWeight> = renxing_io::osm::buildings(&data)
+                        .into_iter()
+                        .map(|b| BuildingWeight { id: b.osm_id, lon: b.lon, lat: b.lat, floor_area_m2: b.area_m2 * b.levels.unwrap_or(1.0) })
+                        .collect();
+                    Ok(disaggregate_by_floor_area(&weights, units, &per_unit, &source))
+                }
+                other => bail!("[population] method '{other}' is not road_length or floor_area"),
+            }
+        }
+    }
+}
+
+/// Population grid cells → points at cell centres, assigned to units by exact cell-centre
+/// rasterisation (grid in lon/lat) or point-in-polygon after conversion (projected grids).
+pub fn grid_population(path: &Path, units: &[Unit], source: &str) -> Result<PopulationSet> {
+    let grid = renxing_io::raster::read_grid(path, None)?;
+    let geographic = matches!(grid.crs, Crs::Wgs84 | Crs::Cgcs2000);
+    let to_wgs = Transformer::to_wgs84(grid.crs).with_context(|| format!("{}: grid CRS {}", path.display(), grid.crs))?;
+    let zone_of = if geographic {
+        let zones: Vec<_> = units.iter().map(|u| u.geometry.clone()).collect();
+        Some(renxing_geo::zonal::assign_cells(&grid, &zones).zone_of_cell)
+    } else {
+        None
+    };
+    let loc = UnitLocator::new(units);
+    let mut points = Vec::new();
+    for (row, col, v) in grid.positive_cells() {
+        let (x, y) = grid.cell_centre(row, col);
+        let (lon, lat) = to_wgs.apply(x, y).map_err(|e| anyhow!("{}: cell ({row}, {col}): {e}", path.display()))?;
+        let unit = match &zone_of {
+            Some(z) => {
+                let u = z[row * grid.ncols + col];
+                (u != u32::MAX).then_some(u as usize)
+            }
+            None => loc.locate(lon, lat),
+        };
+        points.push(PopulationPoint { id: format!("r{row}c{col}"), lon, lat, count: v as f64, unit });
+    }
+    Ok(PopulationSet {
+        points,
+        method: format!("grid {source} ({}×{} cells of {}×{} in {})", grid.ncols, grid.nrows, grid.dx, grid.dy, grid.crs),
+        unallocated: vec![],
+    })
+}
