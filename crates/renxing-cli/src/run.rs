@@ -5,7 +5,10 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use renxing_exam::population::{PopulationPoint, PopulationSet, Unit, UnitLocator, disaggregate_by_floor_area, disaggregate_by_road_length, BuildingWeight};
+use renxing_exam::population::{
+    BuildingWeight, PopulationPoint, PopulationSet, Unit, UnitLocator, disaggregate_by_floor_area,
+    disaggregate_by_road_length,
+};
 use renxing_exam::shelter_exam::{ExamParams, run_shelter_exam};
 use renxing_exam::standard::StandardProfile;
 use renxing_geo::crs::{Crs, Transformer};
@@ -17,7 +20,15 @@ use renxing_report::{ReportInput, write_outputs};
 use crate::layers::{attr, load_roads, parse_crs, shelters_from_csv, shelters_from_osm, units_from_file};
 use crate::project::Project;
 
-const STEPS: [&str; 7] = ["road network", "walking graph", "admin units", "population", "shelters", "exam", "outputs"];
+const STEPS: [&str; 7] = [
+    "road network",
+    "walking graph",
+    "admin units",
+    "population",
+    "shelters",
+    "exam",
+    "outputs",
+];
 
 /// What a run produced, for the caller's message.
 pub struct RunOutcome {
@@ -29,7 +40,11 @@ pub struct RunOutcome {
 
 pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOutcome> {
     let project = Project::load(project_path)?;
-    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::new(STEPS.len() as u64) };
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(STEPS.len() as u64)
+    };
     bar.set_style(
         ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} {msg} ({elapsed})")
             .map_err(|e| anyhow!("{e}"))?
@@ -54,7 +69,8 @@ pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOu
         Some(s) => s,
         None => StandardProfile::load(&project.resolve(Path::new(&project.standard.profile)))?,
     }
-    .with_overrides(&project.standard.overrides)?;
+    .with_overrides(&project.standard.overrides)
+    .with_context(|| format!("{}: [standard] overrides", project_path.display()))?;
 
     step(0, &mut timings);
     let n = &project.network;
@@ -69,7 +85,9 @@ pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOu
     inputs.push(("road network".into(), road.source.clone()));
 
     step(1, &mut timings);
-    let profile = Profile::builtin(Mode::Walk).with_speeds(&n.walk_speeds_kmh).map_err(|e| anyhow!("[network] walk_speeds_kmh: {e}"))?;
+    let profile = Profile::builtin(Mode::Walk)
+        .with_speeds(&n.walk_speeds_kmh)
+        .map_err(|e| anyhow!("[network] walk_speeds_kmh: {e}"))?;
     let graph = Graph::build(&road, &profile);
     if graph.node_count() == 0 {
         bail!("{}: no walkable road in the network", road.source);
@@ -81,7 +99,14 @@ pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOu
 
     step(3, &mut timings);
     let population = load_population(&project, &units, &graph)?;
-    inputs.push(("population".into(), format!("{} ({})", project.resolve(&project.population.path).display(), population.method)));
+    inputs.push((
+        "population".into(),
+        format!(
+            "{} ({})",
+            project.resolve(&project.population.path).display(),
+            population.method
+        ),
+    ));
 
     step(4, &mut timings);
     let s = &project.shelters;
@@ -94,7 +119,12 @@ pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOu
             lat_column: s.lat_column.clone(),
             crs: parse_crs(&s.crs, "[shelters] crs")?,
         };
-        shelters.extend(shelters_from_csv(&path, opts, s.name_column.as_deref(), s.area_column.as_deref())?);
+        shelters.extend(shelters_from_csv(
+            &path,
+            opts,
+            s.name_column.as_deref(),
+            s.area_column.as_deref(),
+        )?);
         inputs.push(("shelters".into(), path.display().to_string()));
     }
     if !s.osm.is_empty() {
@@ -104,19 +134,42 @@ pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOu
             "candidate shelters (OSM)".into(),
             format!(
                 "{} — kinds: {}; effective area: {}",
-                files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(", "),
-                if s.kinds.is_empty() { "all".into() } else { s.kinds.join(", ") },
-                s.effective_area_share.map_or("unknown (no share stated)".into(), |x| format!("{:.0} % of the mapped polygon area", x * 100.0))
+                files
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if s.kinds.is_empty() {
+                    "all".into()
+                } else {
+                    s.kinds.join(", ")
+                },
+                s.effective_area_share
+                    .map_or("unknown (no share stated)".into(), |x| format!(
+                        "{:.0} % of the mapped polygon area",
+                        x * 100.0
+                    ))
             ),
         ));
     }
 
     step(5, &mut timings);
     let params = ExamParams::from_standard(&standard, project.exam.max_snap_m)?;
-    let exam = run_shelter_exam(&graph, profile.access_speed_mps(), &units, &population, &shelters, &params);
+    let exam = run_shelter_exam(
+        &graph,
+        profile.access_speed_mps(),
+        &units,
+        &population,
+        &shelters,
+        &params,
+    );
 
     step(6, &mut timings);
-    let title = if project.title.is_empty() { project.name.clone() } else { project.title.clone() };
+    let title = if project.title.is_empty() {
+        project.name.clone()
+    } else {
+        project.title.clone()
+    };
     let input = ReportInput {
         project: &project.name,
         title: &title,
@@ -145,7 +198,11 @@ fn admin_source(p: &Project) -> String {
     let a = &p.admin;
     match (&a.path, &a.cnmaps_archive) {
         (Some(path), _) => format!("{} (crs {})", p.resolve(path).display(), a.crs),
-        (None, Some(ar)) => format!("cnmaps {} under {}", p.resolve(ar).display(), a.under.as_deref().unwrap_or("")),
+        (None, Some(ar)) => format!(
+            "cnmaps {} under {}",
+            p.resolve(ar).display(),
+            a.under.as_deref().unwrap_or("")
+        ),
         _ => String::new(),
     }
 }
@@ -153,10 +210,24 @@ fn admin_source(p: &Project) -> String {
 fn load_units(p: &Project) -> Result<Vec<Unit>> {
     let a = &p.admin;
     let mut units = if let Some(path) = &a.path {
-        units_from_file(&p.resolve(path), parse_crs(&a.crs, "[admin] crs")?, a.code_field.clone(), a.name_field.clone(), a.layer.clone())?
+        units_from_file(
+            &p.resolve(path),
+            parse_crs(&a.crs, "[admin] crs")?,
+            a.code_field.clone(),
+            a.name_field.clone(),
+            a.layer.clone(),
+        )?
     } else {
-        let archive = p.resolve(a.cnmaps_archive.as_ref().ok_or_else(|| anyhow!("[admin] cnmaps_archive missing"))?);
-        let index = p.resolve(a.cnmaps_index.as_ref().ok_or_else(|| anyhow!("[admin] cnmaps_index missing"))?);
+        let archive = p.resolve(
+            a.cnmaps_archive
+                .as_ref()
+                .ok_or_else(|| anyhow!("[admin] cnmaps_archive missing"))?,
+        );
+        let index = p.resolve(
+            a.cnmaps_index
+                .as_ref()
+                .ok_or_else(|| anyhow!("[admin] cnmaps_index missing"))?,
+        );
         let under = a.under.clone().unwrap_or_default();
         crate::layers::units_from_cnmaps(&archive, &index, &under)?
     };
@@ -178,11 +249,18 @@ fn load_population(p: &Project, units: &[Unit], graph: &Graph) -> Result<Populat
     let s = &p.population;
     let path = p.resolve(&s.path);
     let crs = parse_crs(&s.crs, "[population] crs")?;
-    let source = if s.source.is_empty() { path.display().to_string() } else { s.source.clone() };
+    let source = if s.source.is_empty() {
+        path.display().to_string()
+    } else {
+        s.source.clone()
+    };
     match s.kind.as_str() {
         "grid" => grid_population(&path, units, &source),
         "points" => {
-            let col = s.count_column.as_deref().ok_or_else(|| anyhow!("[population] kind = \"points\" needs count_column"))?;
+            let col = s
+                .count_column
+                .as_deref()
+                .ok_or_else(|| anyhow!("[population] kind = \"points\" needs count_column"))?;
             let pts = crate::layers::load_points(&path, crs)?;
             let loc = UnitLocator::new(units);
             let mut points = Vec::with_capacity(pts.len());
@@ -193,29 +271,63 @@ fn load_population(p: &Project, units: &[Unit], graph: &Graph) -> Result<Populat
                     .parse()
                     .ok()
                     .filter(|c: &f64| c.is_finite() && *c >= 0.0)
-                    .ok_or_else(|| anyhow!("{}: point {}: count '{raw}' is not a non-negative number", path.display(), pt.id))?;
+                    .ok_or_else(|| {
+                        anyhow!(
+                            "{}: point {}: count '{raw}' is not a non-negative number",
+                            path.display(),
+                            pt.id
+                        )
+                    })?;
                 let unit = loc.locate(pt.lon, pt.lat);
-                points.push(PopulationPoint { id: pt.id, lon: pt.lon, lat: pt.lat, count, unit });
+                points.push(PopulationPoint {
+                    id: pt.id,
+                    lon: pt.lon,
+                    lat: pt.lat,
+                    count,
+                    unit,
+                });
             }
-            Ok(PopulationSet { points, method: format!("points from {source}"), unallocated: vec![] })
+            Ok(PopulationSet {
+                points,
+                method: format!("points from {source}"),
+                unallocated: vec![],
+            })
         }
         _ => {
             let code_col = s.code_column.as_deref().unwrap_or("adcode");
-            let val_col = s.value_column.as_deref().ok_or_else(|| anyhow!("[population] kind = \"admin_totals\" needs value_column"))?;
+            let val_col = s
+                .value_column
+                .as_deref()
+                .ok_or_else(|| anyhow!("[population] kind = \"admin_totals\" needs value_column"))?;
             let totals = renxing_io::totals::read_totals(&path, code_col, val_col)?;
-            let per_unit: Vec<Option<f64>> =
-                units.iter().map(|u| totals.iter().find(|(c, _)| *c == u.code).map(|(_, v)| *v)).collect();
+            let per_unit: Vec<Option<f64>> = units
+                .iter()
+                .map(|u| totals.iter().find(|(c, _)| *c == u.code).map(|(_, v)| *v))
+                .collect();
             if let Some(u) = units.iter().zip(&per_unit).find(|(_, t)| t.is_none()) {
-                bail!("{}: no total for admin unit {} ({})", path.display(), u.0.code, u.0.name);
+                bail!(
+                    "{}: no total for admin unit {} ({})",
+                    path.display(),
+                    u.0.code,
+                    u.0.name
+                );
             }
             match s.method.as_deref().unwrap_or("road_length") {
                 "road_length" => Ok(disaggregate_by_road_length(graph, units, &per_unit, &source)),
                 "floor_area" => {
-                    let osm = s.buildings_osm.as_ref().ok_or_else(|| anyhow!("[population] method = \"floor_area\" needs buildings_osm"))?;
+                    let osm = s
+                        .buildings_osm
+                        .as_ref()
+                        .ok_or_else(|| anyhow!("[population] method = \"floor_area\" needs buildings_osm"))?;
                     let data = renxing_io::osm::read_osm(&p.resolve(osm))?;
                     let weights: Vec<BuildingWeight> = renxing_io::osm::buildings(&data)
                         .into_iter()
-                        .map(|b| BuildingWeight { id: b.osm_id, lon: b.lon, lat: b.lat, floor_area_m2: b.area_m2 * b.levels.unwrap_or(1.0) })
+                        .map(|b| BuildingWeight {
+                            id: b.osm_id,
+                            lon: b.lon,
+                            lat: b.lat,
+                            floor_area_m2: b.area_m2 * b.levels.unwrap_or(1.0),
+                        })
                         .collect();
                     Ok(disaggregate_by_floor_area(&weights, units, &per_unit, &source))
                 }
@@ -230,7 +342,8 @@ fn load_population(p: &Project, units: &[Unit], graph: &Graph) -> Result<Populat
 pub fn grid_population(path: &Path, units: &[Unit], source: &str) -> Result<PopulationSet> {
     let grid = renxing_io::raster::read_grid(path, None)?;
     let geographic = matches!(grid.crs, Crs::Wgs84 | Crs::Cgcs2000);
-    let to_wgs = Transformer::to_wgs84(grid.crs).with_context(|| format!("{}: grid CRS {}", path.display(), grid.crs))?;
+    let to_wgs =
+        Transformer::to_wgs84(grid.crs).with_context(|| format!("{}: grid CRS {}", path.display(), grid.crs))?;
     let zone_of = if geographic {
         let zones: Vec<_> = units.iter().map(|u| u.geometry.clone()).collect();
         Some(renxing_geo::zonal::assign_cells(&grid, &zones).zone_of_cell)
@@ -241,7 +354,9 @@ pub fn grid_population(path: &Path, units: &[Unit], source: &str) -> Result<Popu
     let mut points = Vec::new();
     for (row, col, v) in grid.positive_cells() {
         let (x, y) = grid.cell_centre(row, col);
-        let (lon, lat) = to_wgs.apply(x, y).map_err(|e| anyhow!("{}: cell ({row}, {col}): {e}", path.display()))?;
+        let (lon, lat) = to_wgs
+            .apply(x, y)
+            .map_err(|e| anyhow!("{}: cell ({row}, {col}): {e}", path.display()))?;
         let unit = match &zone_of {
             Some(z) => {
                 let u = z[row * grid.ncols + col];
@@ -249,11 +364,20 @@ pub fn grid_population(path: &Path, units: &[Unit], source: &str) -> Result<Popu
             }
             None => loc.locate(lon, lat),
         };
-        points.push(PopulationPoint { id: format!("r{row}c{col}"), lon, lat, count: v as f64, unit });
+        points.push(PopulationPoint {
+            id: format!("r{row}c{col}"),
+            lon,
+            lat,
+            count: v as f64,
+            unit,
+        });
     }
     Ok(PopulationSet {
         points,
-        method: format!("grid {source} ({}×{} cells of {}×{} in {})", grid.ncols, grid.nrows, grid.dx, grid.dy, grid.crs),
+        method: format!(
+            "grid {source} ({}×{} cells of {}×{} in {})",
+            grid.ncols, grid.nrows, grid.dx, grid.dy, grid.crs
+        ),
         unallocated: vec![],
     })
 }

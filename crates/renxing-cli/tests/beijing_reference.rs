@@ -7,11 +7,11 @@ use std::path::PathBuf;
 
 use renxing_io::network_csv::{NetworkCsvOptions, read_network_csv};
 use renxing_io::points::{PointsCsvOptions, read_points_csv};
+use renxing_net::RoadData;
 use renxing_net::access::{Metric, NearestField, dijkstra_distances};
 use renxing_net::graph::Graph;
 use renxing_net::profile::{Mode, Profile};
 use renxing_net::snap::{Snap, SnapIndex};
-use renxing_net::RoadData;
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -33,7 +33,11 @@ fn job() -> Option<Job> {
         lat_column: Some("lat_wgs84".into()),
         ..Default::default()
     };
-    let shelters = read_points_csv(&sh, &opts).unwrap().into_iter().map(|p| (p.lon, p.lat)).collect();
+    let shelters = read_points_csv(&sh, &opts)
+        .unwrap()
+        .into_iter()
+        .map(|p| (p.lon, p.lat))
+        .collect();
     Some(Job { road, shelters })
 }
 
@@ -44,15 +48,23 @@ fn rel(a: f64, b: f64) -> f64 {
 #[test]
 fn nearest_shelter_distances_equal_the_networkx_reference() {
     let Some(job) = job() else { return };
-    let reference: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(repo().join("tests/reference/beijing_walk_shelters.json")).unwrap()).unwrap();
+    let reference: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/reference/beijing_walk_shelters.json")).unwrap(),
+    )
+    .unwrap();
     let g = Graph::build(&job.road, &Profile::builtin(Mode::Walk));
     let gr = &reference["graph"];
     assert_eq!(g.node_count() as u64, gr["main_component_nodes"].as_u64().unwrap());
     assert_eq!(g.links.len() as u64, gr["main_component_edges"].as_u64().unwrap());
     assert_eq!(g.report.components as u64, gr["components"].as_u64().unwrap());
-    assert_eq!(g.report.dropped_nodes as u64, gr["nodes_outside_main"].as_u64().unwrap());
-    assert_eq!(g.report.self_loops as u64, gr["walk_self_loops_dropped"].as_u64().unwrap());
+    assert_eq!(
+        g.report.dropped_nodes as u64,
+        gr["nodes_outside_main"].as_u64().unwrap()
+    );
+    assert_eq!(
+        g.report.self_loops as u64,
+        gr["walk_self_loops_dropped"].as_u64().unwrap()
+    );
 
     let idx = SnapIndex::new(&g);
     let snaps: Vec<Option<Snap>> = job.shelters.iter().map(|&(x, y)| idx.snap(&g, x, y)).collect();
@@ -61,7 +73,11 @@ fn nearest_shelter_distances_equal_the_networkx_reference() {
     let d = &field.distance_m;
     let n = d.len() as f64;
     let res = &reference;
-    for (key, limit) in [("nodes_le_500m", 500.0), ("nodes_le_2000m", 2000.0), ("nodes_le_3000m", 3000.0)] {
+    for (key, limit) in [
+        ("nodes_le_500m", 500.0),
+        ("nodes_le_2000m", 2000.0),
+        ("nodes_le_3000m", 3000.0),
+    ] {
         let count = d.iter().filter(|&&x| x <= limit).count() as u64;
         assert_eq!(count, res[key].as_u64().unwrap(), "{key}");
     }
@@ -69,11 +85,21 @@ fn nearest_shelter_distances_equal_the_networkx_reference() {
     assert!(rel(share, res["share_le_500m"].as_f64().unwrap()) < 1e-12);
     let mean = d.iter().sum::<f64>() / n;
     let max = d.iter().cloned().fold(0.0, f64::max);
-    assert!(rel(mean, res["distance_mean_m"].as_f64().unwrap()) < 1e-9, "mean {mean} vs {}", res["distance_mean_m"]);
-    assert!(rel(max, res["distance_max_m"].as_f64().unwrap()) < 1e-9, "max {max} vs {}", res["distance_max_m"]);
+    assert!(
+        rel(mean, res["distance_mean_m"].as_f64().unwrap()) < 1e-9,
+        "mean {mean} vs {}",
+        res["distance_mean_m"]
+    );
+    assert!(
+        rel(max, res["distance_max_m"].as_f64().unwrap()) < 1e-9,
+        "max {max} vs {}",
+        res["distance_max_m"]
+    );
 
     // Per-node sample: node_id,distance_m with full precision.
-    let by_id: HashMap<i64, f64> = (0..g.node_count()).map(|i| (job.road.nodes[g.node_source[i]].id, d[i])).collect();
+    let by_id: HashMap<i64, f64> = (0..g.node_count())
+        .map(|i| (job.road.nodes[g.node_source[i]].id, d[i]))
+        .collect();
     let sample = std::fs::read_to_string(repo().join("tests/reference/beijing_walk_shelters_sample.csv")).unwrap();
     let mut rows = 0;
     for line in sample.lines().skip(1) {
@@ -94,8 +120,16 @@ fn brute(g: &Graph, origin: u32, dests: &[Snap]) -> f64 {
         .iter()
         .map(|s| {
             let l = &g.links[s.link as usize];
-            let via_a = if l.forward { d[l.a as usize] + s.along_m } else { f64::INFINITY };
-            let via_b = if l.backward { d[l.b as usize] + l.length_m - s.along_m } else { f64::INFINITY };
+            let via_a = if l.forward {
+                d[l.a as usize] + s.along_m
+            } else {
+                f64::INFINITY
+            };
+            let via_b = if l.backward {
+                d[l.b as usize] + l.length_m - s.along_m
+            } else {
+                f64::INFINITY
+            };
             s.offset_m + via_a.min(via_b)
         })
         .fold(f64::INFINITY, f64::min)
@@ -106,14 +140,28 @@ fn check_against_plain_dijkstra(mode: Mode) {
     let g = Graph::build(&job.road, &Profile::builtin(mode));
     let idx = SnapIndex::new(&g);
     // Every 40th shelter as destinations; 25 origins spread over the node range.
-    let dests: Vec<Snap> = job.shelters.iter().step_by(40).filter_map(|&(x, y)| idx.snap(&g, x, y)).collect();
-    let field = NearestField::compute(&g, &dests.iter().map(|s| Some(*s)).collect::<Vec<_>>(), Metric::Distance, None, 1.0);
+    let dests: Vec<Snap> = job
+        .shelters
+        .iter()
+        .step_by(40)
+        .filter_map(|&(x, y)| idx.snap(&g, x, y))
+        .collect();
+    let field = NearestField::compute(
+        &g,
+        &dests.iter().map(|s| Some(*s)).collect::<Vec<_>>(),
+        Metric::Distance,
+        None,
+        1.0,
+    );
     let n = g.node_count() as u32;
     for k in 0..25u32 {
         let v = (k * 7919 + 13) % n;
         let want = brute(&g, v, &dests);
         let got = field.distance_m[v as usize];
-        assert!((got - want).abs() <= 1e-9 * want.max(1.0), "{mode} node {v}: {got} vs {want}");
+        assert!(
+            (got - want).abs() <= 1e-9 * want.max(1.0),
+            "{mode} node {v}: {got} vs {want}"
+        );
     }
 }
 
@@ -133,10 +181,26 @@ fn untagged_long_edges_are_reported_and_left_out() {
     let g = Graph::build(&job.road, &Profile::builtin(Mode::Walk));
     // 48 untagged rows, 197,976.2 m in all (counted independently with python's csv module).
     assert_eq!(g.report.untagged_edges, 48);
-    assert!((g.report.untagged_length_km - 197.9762).abs() < 1e-3, "{}", g.report.untagged_length_km);
+    assert!(
+        (g.report.untagged_length_km - 197.9762).abs() < 1e-3,
+        "{}",
+        g.report.untagged_length_km
+    );
     let (longest_id, longest_m) = &g.report.untagged_longest[0];
-    assert!(*longest_m > 10_000.0, "longest untagged edge {longest_id}: {longest_m} m");
-    let untagged_ids: std::collections::HashSet<&str> =
-        job.road.edges.iter().filter(|e| e.highway.is_empty()).map(|e| e.source_id.as_str()).collect();
-    assert!(g.links.iter().all(|l| !untagged_ids.contains(job.road.edges[l.source_edge].source_id.as_str())));
+    assert!(
+        *longest_m > 10_000.0,
+        "longest untagged edge {longest_id}: {longest_m} m"
+    );
+    let untagged_ids: std::collections::HashSet<&str> = job
+        .road
+        .edges
+        .iter()
+        .filter(|e| e.highway.is_empty())
+        .map(|e| e.source_id.as_str())
+        .collect();
+    assert!(
+        g.links
+            .iter()
+            .all(|l| !untagged_ids.contains(job.road.edges[l.source_edge].source_id.as_str()))
+    );
 }

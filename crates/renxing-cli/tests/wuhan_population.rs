@@ -5,11 +5,22 @@ use renxing_io::cnmaps::{CnLevel, CnmapsFilter, read_cnmaps};
 
 #[test]
 fn district_sums_add_up_to_the_grid_total_within_one_percent() {
-    let Some(tif) = renxing_io::shared_data::file("cn/wuhan/wuhan_pop_age20plus_sum.tif") else { return };
-    let Some(archive) = renxing_io::shared_data::file("cn/admin/amap_land_maritime.tar.xz") else { return };
-    let Some(index) = renxing_io::shared_data::file("cn/admin/administrative.db") else { return };
+    let Some(tif) = renxing_io::shared_data::file("cn/wuhan/wuhan_pop_age20plus_sum.tif") else {
+        return;
+    };
+    let Some(archive) = renxing_io::shared_data::file("cn/admin/amap_land_maritime.tar.xz") else {
+        return;
+    };
+    let Some(index) = renxing_io::shared_data::file("cn/admin/administrative.db") else {
+        return;
+    };
     let grid = renxing_io::raster::read_grid(&tif, None).unwrap();
-    let districts = read_cnmaps(&archive, &index, &CnmapsFilter::under("420100").levels(&[CnLevel::District])).unwrap();
+    let districts = read_cnmaps(
+        &archive,
+        &index,
+        &CnmapsFilter::under("420100").levels(&[CnLevel::District]),
+    )
+    .unwrap();
     assert_eq!(districts.len(), 13, "Wuhan has 13 districts");
     assert!(districts.iter().all(|d| d.code.starts_with("4201")));
     let zones: Vec<_> = districts.iter().map(|d| d.geometry.clone()).collect();
@@ -29,5 +40,9 @@ fn district_sums_add_up_to_the_grid_total_within_one_percent() {
     for (d, s) in districts.iter().zip(&sums.sums) {
         eprintln!("  {} {} {:.0}", d.code, d.name, s);
     }
-    assert!(gap.abs() < 0.01, "district sums miss {:.3} % of the grid total", gap * 100.0);
+    assert!(
+        gap.abs() < 0.01,
+        "district sums miss {:.3} % of the grid total",
+        gap * 100.0
+    );
 }

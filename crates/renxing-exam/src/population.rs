@@ -54,7 +54,10 @@ pub struct UnitLocator<'a> {
 
 impl<'a> UnitLocator<'a> {
     pub fn new(units: &'a [Unit]) -> Self {
-        UnitLocator { units, boxes: units.iter().map(|u| u.geometry.bounding_rect()).collect() }
+        UnitLocator {
+            units,
+            boxes: units.iter().map(|u| u.geometry.bounding_rect()).collect(),
+        }
     }
 
     pub fn locate(&self, lon: f64, lat: f64) -> Option<usize> {
@@ -86,7 +89,13 @@ fn share_totals(
         let Some(u) = u else { continue };
         let Some(total) = totals[u] else { continue };
         if weight[u] > 0.0 && p.3 > 0.0 {
-            points.push(PopulationPoint { id: p.0, lon: p.1, lat: p.2, count: total * p.3 / weight[u], unit: Some(u) });
+            points.push(PopulationPoint {
+                id: p.0,
+                lon: p.1,
+                lat: p.2,
+                count: total * p.3 / weight[u],
+                unit: Some(u),
+            });
         }
     }
     let unallocated = units
@@ -97,18 +106,34 @@ fn share_totals(
             _ => None,
         })
         .collect();
-    PopulationSet { points, method, unallocated }
+    PopulationSet {
+        points,
+        method,
+        unallocated,
+    }
 }
 
 /// Disaggregate unit totals onto graph nodes by road length (half of each incident link).
-pub fn disaggregate_by_road_length(graph: &Graph, units: &[Unit], totals: &[Option<f64>], source: &str) -> PopulationSet {
+pub fn disaggregate_by_road_length(
+    graph: &Graph,
+    units: &[Unit],
+    totals: &[Option<f64>],
+    source: &str,
+) -> PopulationSet {
     let mut w = vec![0.0; graph.node_count()];
     for l in &graph.links {
         w[l.a as usize] += l.length_m / 2.0;
         w[l.b as usize] += l.length_m / 2.0;
     }
-    let places = (0..graph.node_count()).map(|i| (format!("node{i}"), graph.lon[i], graph.lat[i], w[i])).collect();
-    share_totals(units, totals, places, format!("admin-unit totals from {source} disaggregated onto road-network nodes by road length"))
+    let places = (0..graph.node_count())
+        .map(|i| (format!("node{i}"), graph.lon[i], graph.lat[i], w[i]))
+        .collect();
+    share_totals(
+        units,
+        totals,
+        places,
+        format!("admin-unit totals from {source} disaggregated onto road-network nodes by road length"),
+    )
 }
 
 /// A building for floor-area disaggregation: id, centroid lon/lat, floor area (m²).
@@ -120,9 +145,22 @@ pub struct BuildingWeight {
 }
 
 /// Disaggregate unit totals onto buildings by floor area.
-pub fn disaggregate_by_floor_area(buildings: &[BuildingWeight], units: &[Unit], totals: &[Option<f64>], source: &str) -> PopulationSet {
-    let places = buildings.iter().map(|b| (b.id.clone(), b.lon, b.lat, b.floor_area_m2)).collect();
-    share_totals(units, totals, places, format!("admin-unit totals from {source} disaggregated onto buildings by floor area"))
+pub fn disaggregate_by_floor_area(
+    buildings: &[BuildingWeight],
+    units: &[Unit],
+    totals: &[Option<f64>],
+    source: &str,
+) -> PopulationSet {
+    let places = buildings
+        .iter()
+        .map(|b| (b.id.clone(), b.lon, b.lat, b.floor_area_m2))
+        .collect();
+    share_totals(
+        units,
+        totals,
+        places,
+        format!("admin-unit totals from {source} disaggregated onto buildings by floor area"),
+    )
 }
 
 #[cfg(test)]
@@ -131,15 +169,30 @@ mod tests {
     use geo_types::polygon;
 
     fn square(code: &str, x0: f64) -> Unit {
-        let p = polygon![(x: x0, y: 0.0), (x: x0 + 1.0, y: 0.0), (x: x0 + 1.0, y: 1.0), (x: x0, y: 1.0), (x: x0, y: 0.0)];
-        Unit { code: code.into(), name: code.into(), geometry: MultiPolygon(vec![p]) }
+        let p =
+            polygon![(x: x0, y: 0.0), (x: x0 + 1.0, y: 0.0), (x: x0 + 1.0, y: 1.0), (x: x0, y: 1.0), (x: x0, y: 0.0)];
+        Unit {
+            code: code.into(),
+            name: code.into(),
+            geometry: MultiPolygon(vec![p]),
+        }
     }
 
     #[test]
     fn floor_area_shares_each_total_inside_its_unit() {
         let units = vec![square("a", 0.0), square("b", 1.0), square("c", 5.0)];
-        let b = |id: &str, x: f64, a: f64| BuildingWeight { id: id.into(), lon: x, lat: 0.5, floor_area_m2: a };
-        let blds = vec![b("1", 0.2, 100.0), b("2", 0.7, 300.0), b("3", 1.5, 50.0), b("4", 3.0, 999.0)];
+        let b = |id: &str, x: f64, a: f64| BuildingWeight {
+            id: id.into(),
+            lon: x,
+            lat: 0.5,
+            floor_area_m2: a,
+        };
+        let blds = vec![
+            b("1", 0.2, 100.0),
+            b("2", 0.7, 300.0),
+            b("3", 1.5, 50.0),
+            b("4", 3.0, 999.0),
+        ];
         let set = disaggregate_by_floor_area(&blds, &units, &[Some(1000.0), Some(10.0), Some(5.0)], "t");
         let counts: Vec<f64> = set.points.iter().map(|p| p.count).collect();
         assert_eq!(counts, vec![250.0, 750.0, 10.0]);

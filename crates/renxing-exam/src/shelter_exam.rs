@@ -170,7 +170,9 @@ pub fn run_shelter_exam(
     let mut shelter_results = Vec::with_capacity(shelters.len());
     let mut dest_snaps: Vec<Option<Snap>> = Vec::with_capacity(shelters.len());
     for (i, s) in shelters.iter().enumerate() {
-        let snap = index.snap(graph, s.lon, s.lat).filter(|sn| params.max_snap_m.is_none_or(|m| sn.offset_m <= m));
+        let snap = index
+            .snap(graph, s.lon, s.lat)
+            .filter(|sn| params.max_snap_m.is_none_or(|m| sn.offset_m <= m));
         dest_snaps.push(snap);
         shelter_results.push(ShelterResult {
             shelter: i,
@@ -248,16 +250,26 @@ pub fn run_shelter_exam(
         }
     }
 
-    let mut unit_results: Vec<UnitResult> =
-        units.iter().zip(&acc).map(|(u, a)| finish(&u.code, &u.name, a, params)).collect();
+    let mut unit_results: Vec<UnitResult> = units
+        .iter()
+        .zip(&acc)
+        .map(|(u, a)| finish(&u.code, &u.name, a, params))
+        .collect();
     let total_result = finish("total", "study area", &total, params);
 
     let mut ranking: Vec<usize> = (0..unit_results.len()).filter(|&i| unit_results[i].deficient).collect();
     ranking.sort_by(|&i, &j| {
         let (a, b) = (&unit_results[i], &unit_results[j]);
-        let key = |r: &UnitResult| (1.0 - r.share_within_emergency.unwrap_or(0.0), r.share_beyond_any.unwrap_or(1.0));
+        let key = |r: &UnitResult| {
+            (
+                1.0 - r.share_within_emergency.unwrap_or(0.0),
+                r.share_beyond_any.unwrap_or(1.0),
+            )
+        };
         let (ka, kb) = (key(a), key(b));
-        kb.0.total_cmp(&ka.0).then(kb.1.total_cmp(&ka.1)).then(a.code.cmp(&b.code))
+        kb.0.total_cmp(&ka.0)
+            .then(kb.1.total_cmp(&ka.1))
+            .then(a.code.cmp(&b.code))
     });
     for (r, &i) in ranking.iter().enumerate() {
         unit_results[i].rank = Some(r + 1);
@@ -279,10 +291,14 @@ pub fn run_shelter_exam(
         ));
     }
     if outside_n > 0 {
-        notes.push(format!("{outside_n} population points ({outside_pop:.0} people) lie outside every admin unit"));
+        notes.push(format!(
+            "{outside_n} population points ({outside_pop:.0} people) lie outside every admin unit"
+        ));
     }
     for (code, people) in &population.unallocated {
-        notes.push(format!("unit {code}: {people:.0} people could not be placed (no road or building inside the unit)"));
+        notes.push(format!(
+            "unit {code}: {people:.0} people could not be placed (no road or building inside the unit)"
+        ));
     }
 
     ExamResult {
@@ -308,8 +324,7 @@ fn finish(code: &str, name: &str, a: &Acc, p: &ExamParams) -> UnitResult {
         (_, 0) => "unknown",
         _ => "partial",
     };
-    let per_capita =
-        (matches!(capacity_status, "known" | "none") && a.pop > 0.0).then(|| a.area / a.pop);
+    let per_capita = (matches!(capacity_status, "known" | "none") && a.pop > 0.0).then(|| a.area / a.pop);
     let meets = per_capita.map(|v| v >= p.per_capita_target_m2);
     let share_e = share(a.within_e);
     let mut deficiencies = Vec::new();
@@ -323,7 +338,10 @@ fn finish(code: &str, name: &str, a: &Acc, p: &ExamParams) -> UnitResult {
         ));
     }
     if a.beyond > 0.0 {
-        deficiencies.push(format!("{:.0} people have no shelter within {} m", a.beyond, p.fixed_distance_max_m));
+        deficiencies.push(format!(
+            "{:.0} people have no shelter within {} m",
+            a.beyond, p.fixed_distance_max_m
+        ));
     }
     if meets == Some(false) {
         deficiencies.push(format!(
@@ -370,7 +388,13 @@ mod tests {
     /// A straight east–west street of 11 nodes, 100 m apart, people at every node.
     fn street() -> (Graph, Vec<Unit>, PopulationSet) {
         let step = 100.0 / (111_195.08 * 39.9f64.to_radians().cos()); // ≈100 m of longitude
-        let nodes: Vec<RoadNode> = (0..11).map(|i| RoadNode { id: i, lon: 116.0 + i as f64 * step, lat: 39.9 }).collect();
+        let nodes: Vec<RoadNode> = (0..11)
+            .map(|i| RoadNode {
+                id: i,
+                lon: 116.0 + i as f64 * step,
+                lat: 39.9,
+            })
+            .collect();
         let edges = (0..10)
             .map(|i| RoadEdge {
                 u: i,
@@ -385,20 +409,43 @@ mod tests {
                 shape: vec![],
             })
             .collect();
-        let g = Graph::build(&RoadData { nodes: nodes.clone(), edges, source: "t".into() }, &Profile::builtin(Mode::Walk));
+        let g = Graph::build(
+            &RoadData {
+                nodes: nodes.clone(),
+                edges,
+                source: "t".into(),
+            },
+            &Profile::builtin(Mode::Walk),
+        );
         let half = |code: &str, x0: f64, x1: f64| Unit {
             code: code.into(),
             name: code.into(),
-            geometry: MultiPolygon(vec![polygon![(x: x0, y: 39.8), (x: x1, y: 39.8), (x: x1, y: 40.0), (x: x0, y: 40.0), (x: x0, y: 39.8)]]),
+            geometry: MultiPolygon(vec![
+                polygon![(x: x0, y: 39.8), (x: x1, y: 39.8), (x: x1, y: 40.0), (x: x0, y: 40.0), (x: x0, y: 39.8)],
+            ]),
         };
         // West unit holds nodes 0–5, east unit nodes 6–10.
         let mid = 116.0 + 5.5 * step;
         let units = vec![half("W", 115.9, mid), half("E", mid, 116.1)];
         let points = nodes
             .iter()
-            .map(|n| PopulationPoint { id: n.id.to_string(), lon: n.lon, lat: n.lat, count: 10.0, unit: Some(if n.id <= 5 { 0 } else { 1 }) })
+            .map(|n| PopulationPoint {
+                id: n.id.to_string(),
+                lon: n.lon,
+                lat: n.lat,
+                count: 10.0,
+                unit: Some(if n.id <= 5 { 0 } else { 1 }),
+            })
             .collect();
-        (g, units, PopulationSet { points, method: "test".into(), unallocated: vec![] })
+        (
+            g,
+            units,
+            PopulationSet {
+                points,
+                method: "test".into(),
+                unallocated: vec![],
+            },
+        )
     }
 
     fn params() -> ExamParams {
@@ -428,12 +475,18 @@ mod tests {
         // Distances 0,100,…,1000 m: nodes 0–5 within 500 m (60 people), 0–7 within 700 m,
         // 0–9 within 900 m; node 10 (1000 m) is beyond.
         let w = &r.units[0];
-        assert_eq!((w.population, w.population_within_emergency, w.share_within_emergency), (60.0, 60.0, Some(1.0)));
+        assert_eq!(
+            (w.population, w.population_within_emergency, w.share_within_emergency),
+            (60.0, 60.0, Some(1.0))
+        );
         assert_eq!(w.capacity_status, "known");
         assert_eq!(w.per_capita_m2, Some(2.5));
         assert!(!w.deficient);
         let e = &r.units[1];
-        assert_eq!((e.population, e.population_within_emergency, e.population_within_fixed), (50.0, 0.0, 20.0));
+        assert_eq!(
+            (e.population, e.population_within_emergency, e.population_within_fixed),
+            (50.0, 0.0, 20.0)
+        );
         assert_eq!((e.population_within_fixed_max, e.population_beyond_any), (40.0, 10.0));
         assert_eq!(e.capacity_status, "none");
         assert_eq!(e.per_capita_m2, Some(0.0));
@@ -449,13 +502,31 @@ mod tests {
     fn unknown_capacity_is_reported_not_guessed() {
         let (g, units, pop) = street();
         let shelters = vec![
-            Shelter { id: "a".into(), name: "a".into(), lon: g.lon[1], lat: g.lat[1], area_m2: Some(50.0), kind: "park".into() },
-            Shelter { id: "b".into(), name: "b".into(), lon: g.lon[2], lat: g.lat[2], area_m2: None, kind: "shelter".into() },
+            Shelter {
+                id: "a".into(),
+                name: "a".into(),
+                lon: g.lon[1],
+                lat: g.lat[1],
+                area_m2: Some(50.0),
+                kind: "park".into(),
+            },
+            Shelter {
+                id: "b".into(),
+                name: "b".into(),
+                lon: g.lon[2],
+                lat: g.lat[2],
+                area_m2: None,
+                kind: "shelter".into(),
+            },
         ];
         let r = run_shelter_exam(&g, 1.39, &units, &pop, &shelters, &params());
         assert_eq!(r.units[0].capacity_status, "partial");
         assert_eq!(r.units[0].per_capita_m2, None);
         assert_eq!(r.units[0].meets_per_capita_target, None);
-        assert!(r.notes.iter().any(|n| n.contains("1 of 2 shelters have no effective area")));
+        assert!(
+            r.notes
+                .iter()
+                .any(|n| n.contains("1 of 2 shelters have no effective area"))
+        );
     }
 }

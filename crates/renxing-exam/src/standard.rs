@@ -52,18 +52,31 @@ impl StandardProfile {
 
     /// Load a profile from a file.
     pub fn load(path: &Path) -> Result<StandardProfile, StandardError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| StandardError::Invalid { file: path.display().to_string(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| StandardError::Invalid {
+            file: path.display().to_string(),
+            message: e.to_string(),
+        })?;
         Self::parse(&text, &path.display().to_string())
     }
 
     /// Parse profile text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<StandardProfile, StandardError> {
-        let invalid = |message: String| StandardError::Invalid { file: file.to_string(), message };
+        let invalid = |message: String| StandardError::Invalid {
+            file: file.to_string(),
+            message,
+        };
         let root: toml::Table = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
         let meta = root.get("meta").and_then(|m| m.as_table());
-        let name = meta.and_then(|m| m.get("name")).and_then(|v| v.as_str()).unwrap_or("custom").to_string();
-        let title = meta.and_then(|m| m.get("title")).and_then(|v| v.as_str()).unwrap_or("").to_string();
+        let name = meta
+            .and_then(|m| m.get("name"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("custom")
+            .to_string();
+        let title = meta
+            .and_then(|m| m.get("title"))
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string();
         let mut values = BTreeMap::new();
         for (group, table) in root.iter().filter(|(k, _)| k.as_str() != "meta") {
             let Some(table) = table.as_table() else {
@@ -71,7 +84,9 @@ impl StandardProfile {
             };
             for (key, entry) in table {
                 let full = format!("{group}.{key}");
-                let e = entry.as_table().ok_or_else(|| invalid(format!("{full} must be a table with value and source")))?;
+                let e = entry
+                    .as_table()
+                    .ok_or_else(|| invalid(format!("{full} must be a table with value and source")))?;
                 let value = match e.get("value") {
                     Some(toml::Value::Integer(i)) => *i as f64,
                     Some(toml::Value::Float(f)) => *f,
@@ -84,7 +99,13 @@ impl StandardProfile {
                 }
                 values.insert(
                     full,
-                    StandardValue { value, unit: text_of("unit"), source, confidence: text_of("confidence"), overridden_from: None },
+                    StandardValue {
+                        value,
+                        unit: text_of("unit"),
+                        source,
+                        confidence: text_of("confidence"),
+                        overridden_from: None,
+                    },
                 );
             }
         }
@@ -95,16 +116,19 @@ impl StandardProfile {
         self.values
             .get(key)
             .map(|v| v.value)
-            .ok_or_else(|| StandardError::Missing { profile: self.name.clone(), key: key.to_string() })
+            .ok_or_else(|| StandardError::Missing {
+                profile: self.name.clone(),
+                key: key.to_string(),
+            })
     }
 
     /// Apply project overrides (key → value); unknown keys are an error, never ignored.
     pub fn with_overrides(mut self, overrides: &BTreeMap<String, f64>) -> Result<StandardProfile, StandardError> {
         for (key, &v) in overrides {
-            let entry = self
-                .values
-                .get_mut(key)
-                .ok_or_else(|| StandardError::UnknownOverride { profile: self.name.clone(), key: key.clone() })?;
+            let entry = self.values.get_mut(key).ok_or_else(|| StandardError::UnknownOverride {
+                profile: self.name.clone(),
+                key: key.clone(),
+            })?;
             if entry.value != v {
                 entry.overridden_from.get_or_insert(entry.value);
                 entry.value = v;

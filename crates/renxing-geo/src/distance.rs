@@ -35,7 +35,12 @@ pub struct LocalProjection {
 impl LocalProjection {
     pub fn new(lon0: f64, lat0: f64) -> Self {
         let ky = EARTH_RADIUS_M * std::f64::consts::PI / 180.0;
-        LocalProjection { lon0, lat0, kx: ky * lat0.to_radians().cos(), ky }
+        LocalProjection {
+            lon0,
+            lat0,
+            kx: ky * lat0.to_radians().cos(),
+            ky,
+        }
     }
 
     /// Centred on the middle of a bounding box of lon/lat points (`(min+max)/2` on each axis).
@@ -66,7 +71,11 @@ impl LocalProjection {
 pub fn nearest_on_segment(p: (f64, f64), a: (f64, f64), b: (f64, f64)) -> (f64, f64) {
     let (dx, dy) = (b.0 - a.0, b.1 - a.1);
     let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 { (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+    let t = if len2 > 0.0 {
+        (((p.0 - a.0) * dx + (p.1 - a.1) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let (qx, qy) = (a.0 + t * dx, a.1 + t * dy);
     (t, ((p.0 - qx).powi(2) + (p.1 - qy).powi(2)).sqrt())
 }

@@ -26,7 +26,10 @@ pub struct Grid {
 impl Grid {
     /// Centre of cell (`row`, `col`) in the grid's CRS.
     pub fn cell_centre(&self, row: usize, col: usize) -> (f64, f64) {
-        (self.x0 + (col as f64 + 0.5) * self.dx, self.y0 - (row as f64 + 0.5) * self.dy)
+        (
+            self.x0 + (col as f64 + 0.5) * self.dx,
+            self.y0 - (row as f64 + 0.5) * self.dy,
+        )
     }
 
     pub fn get(&self, row: usize, col: usize) -> f32 {
@@ -40,13 +43,18 @@ impl Grid {
 
     /// Cells with data and a positive value, as (row, col, value).
     pub fn positive_cells(&self) -> impl Iterator<Item = (usize, usize, f32)> + '_ {
-        self.values.iter().enumerate().filter_map(move |(i, &v)| {
-            (self.is_data(v) && v > 0.0).then_some((i / self.ncols, i % self.ncols, v))
-        })
+        self.values
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, &v)| (self.is_data(v) && v > 0.0).then_some((i / self.ncols, i % self.ncols, v)))
     }
 
     /// Sum of all data values (f64 accumulation).
     pub fn total(&self) -> f64 {
-        self.values.iter().filter(|v| self.is_data(**v)).map(|&v| v as f64).sum()
+        self.values
+            .iter()
+            .filter(|v| self.is_data(**v))
+            .map(|&v| v as f64)
+            .sum()
     }
 }

@@ -16,11 +16,19 @@ pub struct IoError {
 
 impl IoError {
     pub fn new(path: &Path, message: impl Into<String>) -> Self {
-        IoError { path: path.to_path_buf(), position: None, message: message.into() }
+        IoError {
+            path: path.to_path_buf(),
+            position: None,
+            message: message.into(),
+        }
     }
 
     pub fn at(path: &Path, position: impl Into<String>, message: impl Into<String>) -> Self {
-        IoError { path: path.to_path_buf(), position: Some(position.into()), message: message.into() }
+        IoError {
+            path: path.to_path_buf(),
+            position: Some(position.into()),
+            message: message.into(),
+        }
     }
 
     /// For errors of the operating system (missing file, permission…).

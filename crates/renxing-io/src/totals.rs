@@ -23,9 +23,16 @@ pub fn read_totals(path: &Path, code_column: &str, value_column: &str) -> Result
         .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
         .collect();
     let find = |name: &str| {
-        headers.iter().position(|h| h.eq_ignore_ascii_case(name)).ok_or_else(|| {
-            IoError::at(path, "line 1", format!("no column '{name}' (columns: {})", headers.join(", ")))
-        })
+        headers
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                IoError::at(
+                    path,
+                    "line 1",
+                    format!("no column '{name}' (columns: {})", headers.join(", ")),
+                )
+            })
     };
     let (ci, vi) = (find(code_column)?, find(value_column)?);
     let mut out: Vec<(String, f64)> = Vec::new();
@@ -34,11 +41,19 @@ pub fn read_totals(path: &Path, code_column: &str, value_column: &str) -> Result
         let rec = rec.map_err(|e| IoError::at(path, line.clone(), e.to_string()))?;
         let code = rec.get(ci).unwrap_or("").trim().to_string();
         let raw = rec.get(vi).unwrap_or("").trim();
-        let v: f64 = raw
-            .parse()
-            .map_err(|_| IoError::at(path, line.clone(), format!("'{value_column}' value '{raw}' is not a number")))?;
+        let v: f64 = raw.parse().map_err(|_| {
+            IoError::at(
+                path,
+                line.clone(),
+                format!("'{value_column}' value '{raw}' is not a number"),
+            )
+        })?;
         if !v.is_finite() || v < 0.0 {
-            return Err(IoError::at(path, line, format!("'{value_column}' value {v} must be a non-negative number")));
+            return Err(IoError::at(
+                path,
+                line,
+                format!("'{value_column}' value {v} must be a non-negative number"),
+            ));
         }
         if code.is_empty() {
             return Err(IoError::at(path, line, format!("empty '{code_column}'")));
@@ -57,7 +72,9 @@ mod tests {
 
     #[test]
     fn beijing_census_totals_sum_to_the_bulletin_total() {
-        let Some(p) = crate::shared_data::file("cn/beijing/census2020_district_population.csv") else { return };
+        let Some(p) = crate::shared_data::file("cn/beijing/census2020_district_population.csv") else {
+            return;
+        };
         let t = read_totals(&p, "adcode", "resident_population_2020").unwrap();
         assert_eq!(t.len(), 16);
         // 7th census bulletin: Beijing resident population 21,893,095 (data README).

@@ -80,7 +80,10 @@ impl Eq for Item {}
 impl Ord for Item {
     fn cmp(&self, other: &Self) -> Ordering {
         // Min-heap on cost, then node id for determinism.
-        other.cost.total_cmp(&self.cost).then_with(|| other.node.cmp(&self.node))
+        other
+            .cost
+            .total_cmp(&self.cost)
+            .then_with(|| other.node.cmp(&self.node))
     }
 }
 impl PartialOrd for Item {
@@ -112,7 +115,10 @@ impl NearestField {
         for (di, snap) in destinations.iter().enumerate() {
             let Some(s) = snap else { continue };
             let l = &graph.links[s.link as usize];
-            f.on_link.entry(s.link).or_default().push((di as u32, s.along_m, s.offset_m));
+            f.on_link
+                .entry(s.link)
+                .or_default()
+                .push((di as u32, s.along_m, s.offset_m));
             let frac = if l.length_m > 0.0 { s.along_m / l.length_m } else { 0.0 };
             let off_t = s.offset_m / access_speed_mps;
             let mut seed = |node: u32, d: f64, t: f64| {
@@ -121,14 +127,21 @@ impl NearestField {
                     f.distance_m[i] = d;
                     f.time_s[i] = t;
                     f.destination[i] = di as u32;
-                    heap.push(Item { cost: f.cost_of(d, t), node });
+                    heap.push(Item {
+                        cost: f.cost_of(d, t),
+                        node,
+                    });
                 }
             };
             if l.forward {
                 seed(l.a, s.offset_m + s.along_m, off_t + frac * l.time_s);
             }
             if l.backward {
-                seed(l.b, s.offset_m + (l.length_m - s.along_m), off_t + (1.0 - frac) * l.time_s);
+                seed(
+                    l.b,
+                    s.offset_m + (l.length_m - s.along_m),
+                    off_t + (1.0 - frac) * l.time_s,
+                );
             }
         }
         let limit = cutoff.unwrap_or(f64::INFINITY);
@@ -148,7 +161,10 @@ impl NearestField {
                     f.distance_m[j] = d;
                     f.time_s[j] = t;
                     f.destination[j] = dest;
-                    heap.push(Item { cost: f.cost_of(d, t), node: arc.head });
+                    heap.push(Item {
+                        cost: f.cost_of(d, t),
+                        node: arc.head,
+                    });
                 }
             }
         }
@@ -178,7 +194,11 @@ impl NearestField {
     /// Nearest destination from a snapped origin (`None` when none is reachable within the cutoff).
     pub fn nearest(&self, graph: &Graph, origin: &Snap) -> Option<Nearest> {
         let l = &graph.links[origin.link as usize];
-        let frac = if l.length_m > 0.0 { origin.along_m / l.length_m } else { 0.0 };
+        let frac = if l.length_m > 0.0 {
+            origin.along_m / l.length_m
+        } else {
+            0.0
+        };
         let off_t = origin.offset_m / self.access_speed_mps;
         let mut best: Option<Nearest> = None;
         let mut consider = |dest: u32, d: f64, t: f64| {
@@ -187,7 +207,11 @@ impl NearestField {
             }
             let c = self.cost_of(d, t);
             if best.is_none_or(|b| c < self.cost_of(b.distance_m, b.time_s)) {
-                best = Some(Nearest { destination: dest, distance_m: d, time_s: t });
+                best = Some(Nearest {
+                    destination: dest,
+                    distance_m: d,
+                    time_s: t,
+                });
             }
         };
         let (a, b) = (l.a as usize, l.b as usize);
@@ -210,7 +234,11 @@ impl NearestField {
                 let ok = (x >= origin.along_m && l.forward) || (x <= origin.along_m && l.backward);
                 if ok {
                     let dx = (x - origin.along_m).abs();
-                    let dt = if l.length_m > 0.0 { dx / l.length_m * l.time_s } else { 0.0 };
+                    let dt = if l.length_m > 0.0 {
+                        dx / l.length_m * l.time_s
+                    } else {
+                        0.0
+                    };
                     consider(dest, origin.offset_m + dx + s, off_t + dt + s / self.access_speed_mps);
                 }
             }
@@ -226,7 +254,10 @@ pub fn dijkstra_distances(graph: &Graph, source: u32) -> Vec<f64> {
     let mut dist = vec![f64::INFINITY; graph.node_count()];
     let mut heap = BinaryHeap::new();
     dist[source as usize] = 0.0;
-    heap.push(Item { cost: 0.0, node: source });
+    heap.push(Item {
+        cost: 0.0,
+        node: source,
+    });
     while let Some(Item { cost, node }) = heap.pop() {
         if cost > dist[node as usize] {
             continue;
@@ -235,7 +266,10 @@ pub fn dijkstra_distances(graph: &Graph, source: u32) -> Vec<f64> {
             let c = cost + arc.dist_m;
             if c < dist[arc.head as usize] {
                 dist[arc.head as usize] = c;
-                heap.push(Item { cost: c, node: arc.head });
+                heap.push(Item {
+                    cost: c,
+                    node: arc.head,
+                });
             }
         }
     }
@@ -256,7 +290,11 @@ mod tests {
         let mut nodes = Vec::new();
         for r in 0..n {
             for c in 0..n {
-                nodes.push(RoadNode { id: (r * n + c) as i64, lon: 116.4 + c as f64 * 0.0012, lat: 39.9 + r as f64 * 0.0009 });
+                nodes.push(RoadNode {
+                    id: (r * n + c) as i64,
+                    lon: 116.4 + c as f64 * 0.0012,
+                    lat: 39.9 + r as f64 * 0.0009,
+                });
             }
         }
         let mut edges = Vec::new();
@@ -268,14 +306,21 @@ mod tests {
         for r in 0..n {
             for c in 0..n {
                 let i = r * n + c;
-                for j in [(c + 1 < n).then_some(i + 1), (r + 1 < n).then_some(i + n)].into_iter().flatten() {
+                for j in [(c + 1 < n).then_some(i + 1), (r + 1 < n).then_some(i + n)]
+                    .into_iter()
+                    .flatten()
+                {
                     let k = edges.len();
                     edges.push(RoadEdge {
                         u: i,
                         v: j,
                         length_m: 100.0 + 40.0 * rnd(),
                         highway: "residential".into(),
-                        oneway: if oneway_every > 0 && k % oneway_every == 0 { Oneway::Forward } else { Oneway::No },
+                        oneway: if oneway_every > 0 && k % oneway_every == 0 {
+                            Oneway::Forward
+                        } else {
+                            Oneway::No
+                        },
                         access_walk: true,
                         access_drive: true,
                         name: String::new(),
@@ -285,7 +330,11 @@ mod tests {
                 }
             }
         }
-        RoadData { nodes, edges, source: "grid".into() }
+        RoadData {
+            nodes,
+            edges,
+            source: "grid".into(),
+        }
     }
 
     /// Brute force: for each origin node, every destination via single-source Dijkstra.
@@ -295,8 +344,16 @@ mod tests {
             .iter()
             .map(|s| {
                 let l = &g.links[s.link as usize];
-                let via_a = if l.forward { d[l.a as usize] + s.along_m } else { f64::INFINITY };
-                let via_b = if l.backward { d[l.b as usize] + l.length_m - s.along_m } else { f64::INFINITY };
+                let via_a = if l.forward {
+                    d[l.a as usize] + s.along_m
+                } else {
+                    f64::INFINITY
+                };
+                let via_b = if l.backward {
+                    d[l.b as usize] + l.length_m - s.along_m
+                } else {
+                    f64::INFINITY
+                };
                 s.offset_m + via_a.min(via_b)
             })
             .fold(f64::INFINITY, f64::min)
@@ -306,9 +363,20 @@ mod tests {
         let road = grid_road(oneway_every);
         let g = Graph::build(&road, &Profile::builtin(mode));
         let idx = SnapIndex::new(&g);
-        let dest_pts = [(116.4031, 39.9021), (116.4102, 39.9077), (116.4005, 39.9093), (116.4123, 39.9003)];
+        let dest_pts = [
+            (116.4031, 39.9021),
+            (116.4102, 39.9077),
+            (116.4005, 39.9093),
+            (116.4123, 39.9003),
+        ];
         let dests: Vec<Snap> = dest_pts.iter().map(|&(x, y)| idx.snap(&g, x, y).unwrap()).collect();
-        let field = NearestField::compute(&g, &dests.iter().map(|s| Some(*s)).collect::<Vec<_>>(), Metric::Distance, None, 1.0);
+        let field = NearestField::compute(
+            &g,
+            &dests.iter().map(|s| Some(*s)).collect::<Vec<_>>(),
+            Metric::Distance,
+            None,
+            1.0,
+        );
         for v in 0..g.node_count() as u32 {
             let want = brute(&g, v, &dests);
             // An origin exactly at node v: snap it there.

@@ -285,7 +285,15 @@ fn csr(n: usize, links: &[Link], reverse: bool) -> (Vec<u32>, Vec<Arc>) {
     for (li, l) in links.iter().enumerate() {
         let mk = |from: u32, to: u32| {
             let (key, other) = if reverse { (to, from) } else { (from, to) };
-            (key, Arc { head: other, link: li as u32, dist_m: l.length_m, time_s: l.time_s })
+            (
+                key,
+                Arc {
+                    head: other,
+                    link: li as u32,
+                    dist_m: l.length_m,
+                    time_s: l.time_s,
+                },
+            )
         };
         if l.forward {
             arcs.push(mk(l.a, l.b));
@@ -397,7 +405,13 @@ mod tests {
 
     fn road(edges: Vec<RoadEdge>, n: usize) -> RoadData {
         RoadData {
-            nodes: (0..n).map(|i| RoadNode { id: i as i64, lon: 116.0 + i as f64 * 1e-3, lat: 39.9 }).collect(),
+            nodes: (0..n)
+                .map(|i| RoadNode {
+                    id: i as i64,
+                    lon: 116.0 + i as f64 * 1e-3,
+                    lat: 39.9,
+                })
+                .collect(),
             edges,
             source: "test".into(),
         }

@@ -53,15 +53,28 @@ impl SnapIndex {
                     [x, y]
                 })
                 .collect();
-            let lens: Vec<f64> = pts.windows(2).map(|w| (w[1][0] - w[0][0]).hypot(w[1][1] - w[0][1])).collect();
+            let lens: Vec<f64> = pts
+                .windows(2)
+                .map(|w| (w[1][0] - w[0][0]).hypot(w[1][1] - w[0][1]))
+                .collect();
             let total: f64 = lens.iter().sum();
             let mut before = 0.0;
             for (w, len) in pts.windows(2).zip(&lens) {
-                segs.push(GeomWithData::new(Line::new(w[0], w[1]), Seg { link: li as u32, before, total }));
+                segs.push(GeomWithData::new(
+                    Line::new(w[0], w[1]),
+                    Seg {
+                        link: li as u32,
+                        before,
+                        total,
+                    },
+                ));
                 before += len;
             }
         }
-        SnapIndex { proj, tree: RTree::bulk_load(segs) }
+        SnapIndex {
+            proj,
+            tree: RTree::bulk_load(segs),
+        }
     }
 
     /// The projection used for snapping (documented so references can reproduce it).
@@ -89,7 +102,15 @@ impl SnapIndex {
         let seg_len = (b.0 - a.0).hypot(b.1 - a.1);
         let s = chosen.data;
         let link = &graph.links[s.link as usize];
-        let along = if s.total > 0.0 { (s.before + t * seg_len) / s.total * link.length_m } else { 0.0 };
-        Some(Snap { link: s.link, along_m: along, offset_m: offset })
+        let along = if s.total > 0.0 {
+            (s.before + t * seg_len) / s.total * link.length_m
+        } else {
+            0.0
+        };
+        Some(Snap {
+            link: s.link,
+            along_m: along,
+            offset_m: offset,
+        })
     }
 }

@@ -19,14 +19,21 @@ use crate::summary::Summary;
 const MAX_MAP_POINTS: usize = 20_000;
 
 pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// Colour for a share in [0, 1]: red → yellow → green.
 pub fn share_colour(share: Option<f64>) -> String {
     let Some(s) = share else { return "#cccccc".into() };
     let s = s.clamp(0.0, 1.0);
-    let (a, b, t) = if s < 0.5 { ((215, 48, 39), (254, 224, 139), s / 0.5) } else { ((254, 224, 139), (26, 152, 80), (s - 0.5) / 0.5) };
+    let (a, b, t) = if s < 0.5 {
+        ((215, 48, 39), (254, 224, 139), s / 0.5)
+    } else {
+        ((254, 224, 139), (26, 152, 80), (s - 0.5) / 0.5)
+    };
     let mix = |x: i32, y: i32| (x as f64 + (y - x) as f64 * t).round() as i32;
     format!("#{:02x}{:02x}{:02x}", mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
@@ -55,7 +62,14 @@ impl View {
         }
         let kx = ((b.1 + b.3) / 2.0).to_radians().cos();
         let scale = width / ((b.2 - b.0) * kx);
-        Some(View { minx: b.0, maxy: b.3, kx, scale, width, height: (b.3 - b.1) * scale })
+        Some(View {
+            minx: b.0,
+            maxy: b.3,
+            kx,
+            scale,
+            width,
+            height: (b.3 - b.1) * scale,
+        })
     }
 
     fn xy(&self, lon: f64, lat: f64) -> (f64, f64) {
@@ -87,7 +101,9 @@ fn fmt_num(v: f64) -> String {
 
 fn map_svg(input: &ReportInput) -> String {
     let polys: Vec<&MultiPolygon<f64>> = input.units.iter().map(|u| &u.geometry).collect();
-    let Some(v) = View::new(&polys, 900.0) else { return "<p>No admin-unit geometry to draw.</p>".into() };
+    let Some(v) = View::new(&polys, 900.0) else {
+        return "<p>No admin-unit geometry to draw.</p>".into();
+    };
     let exam = input.exam;
     let mut svg = String::new();
     let _ = write!(
@@ -139,7 +155,11 @@ fn map_svg(input: &ReportInput) -> String {
     for s in input.shelters {
         if v.inside(s.lon, s.lat) {
             let (x, y) = v.xy(s.lon, s.lat);
-            let _ = write!(svg, r#"<circle class="shelter" cx="{x:.1}" cy="{y:.1}" r="3"><title>{}</title></circle>"#, escape(&s.name));
+            let _ = write!(
+                svg,
+                r#"<circle class="shelter" cx="{x:.1}" cy="{y:.1}" r="3"><title>{}</title></circle>"#,
+                escape(&s.name)
+            );
         }
     }
     svg.push_str("</g>");
@@ -160,7 +180,11 @@ fn map_svg(input: &ReportInput) -> String {
         "Blue: {} shelters. Red: population points beyond {} m of walking{}. Units coloured by the share of people within {} m (red 0 % → green 100 %).",
         input.shelters.len(),
         exam.params.emergency_distance_m,
-        if step > 1 { format!(" (every {step}th of {} drawn)", beyond.len()) } else { String::new() },
+        if step > 1 {
+            format!(" (every {step}th of {} drawn)", beyond.len())
+        } else {
+            String::new()
+        },
         exam.params.emergency_distance_m
     );
     format!("{svg}<p class=\"caption\">{}</p>", escape(&caption))
@@ -182,7 +206,13 @@ fn chart_svg(units: &[UnitResult], p: &renxing_exam::shelter_exam::ExamParams) -
     ];
     for (i, u) in units.iter().enumerate() {
         let y = i as f64 * row;
-        let _ = write!(svg, r#"<text x="{}" y="{:.1}" font-size="12" text-anchor="end">{}</text>"#, label_w - 6.0, y + 16.0, escape(&u.name));
+        let _ = write!(
+            svg,
+            r#"<text x="{}" y="{:.1}" font-size="12" text-anchor="end">{}</text>"#,
+            label_w - 6.0,
+            y + 16.0,
+            escape(&u.name)
+        );
         if u.population <= 0.0 {
             continue;
         }
@@ -210,7 +240,13 @@ fn chart_svg(units: &[UnitResult], p: &renxing_exam::shelter_exam::ExamParams) -
     let ly = units.len() as f64 * row + 16.0;
     let mut lx = label_w;
     for (col, name) in &bands {
-        let _ = write!(svg, r#"<rect x="{lx}" y="{ly}" width="12" height="12" fill="{col}"/><text x="{}" y="{}" font-size="12">{}</text>"#, lx + 16.0, ly + 11.0, escape(name));
+        let _ = write!(
+            svg,
+            r#"<rect x="{lx}" y="{ly}" width="12" height="12" fill="{col}"/><text x="{}" y="{}" font-size="12">{}</text>"#,
+            lx + 16.0,
+            ly + 11.0,
+            escape(name)
+        );
         lx += 160.0;
     }
     svg.push_str("</svg>");
@@ -275,8 +311,17 @@ pub fn report_html(input: &ReportInput, summary: &Summary) -> String {
         let _ = write!(inputs, "<tr><td>{}</td><td>{}</td></tr>", escape(k), escape(v));
     }
     let net = &input.graph.report;
-    let untagged: Vec<String> = net.untagged_longest.iter().take(10).map(|(id, l)| format!("{id} ({:.1} km)", l / 1000.0)).collect();
-    let excluded: Vec<String> = net.excluded_by_class.iter().map(|(k, v)| format!("{} {v}", if k.is_empty() { "(none)" } else { k })).collect();
+    let untagged: Vec<String> = net
+        .untagged_longest
+        .iter()
+        .take(10)
+        .map(|(id, l)| format!("{id} ({:.1} km)", l / 1000.0))
+        .collect();
+    let excluded: Vec<String> = net
+        .excluded_by_class
+        .iter()
+        .map(|(k, v)| format!("{} {v}", if k.is_empty() { "(none)" } else { k }))
+        .collect();
     format!(
         r#"<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -341,7 +386,11 @@ tr.deficient td:first-child{{color:#b2182b;font-weight:bold}} .caption{{font-siz
         dl = net.dropped_links,
         ut = net.untagged_edges,
         utkm = net.untagged_length_km,
-        utl = if untagged.is_empty() { String::new() } else { format!("; longest: {}", escape(&untagged.join(", "))) },
+        utl = if untagged.is_empty() {
+            String::new()
+        } else {
+            format!("; longest: {}", escape(&untagged.join(", ")))
+        },
         excl = escape(&excluded.join(", ")),
         ver = env!("CARGO_PKG_VERSION"),
     )

@@ -84,7 +84,10 @@ pub fn result_layers(input: &ReportInput) -> Vec<Layer> {
             .units
             .iter()
             .zip(&exam.units)
-            .map(|(u, r)| Feature { geometry: Some(Geometry::MultiPolygon(u.geometry.clone())), values: unit_values(r) })
+            .map(|(u, r)| Feature {
+                geometry: Some(Geometry::MultiPolygon(u.geometry.clone())),
+                values: unit_values(r),
+            })
             .collect(),
     };
     let unit_code = |u: Option<usize>| u.map_or(Value::Null, |i| text(&input.units[i].code));
@@ -122,7 +125,10 @@ pub fn result_layers(input: &ReportInput) -> Vec<Layer> {
     let p = &exam.params;
     let population = Layer {
         name: "population_access".into(),
-        description: format!("Population points and their nearest shelter on foot ({})", input.population.method),
+        description: format!(
+            "Population points and their nearest shelter on foot ({})",
+            input.population.method
+        ),
         kind: Some(GeometryKind::Point),
         fields: fields(&[
             ("point_id", FieldType::Text),
@@ -167,7 +173,11 @@ pub fn result_layers(input: &ReportInput) -> Vec<Layer> {
         name: "walk_network".into(),
         description: "Walking network used (largest connected component)".into(),
         kind: Some(GeometryKind::LineString),
-        fields: fields(&[("highway", FieldType::Text), ("length_m", FieldType::Real), ("source_id", FieldType::Text)]),
+        fields: fields(&[
+            ("highway", FieldType::Text),
+            ("length_m", FieldType::Real),
+            ("source_id", FieldType::Text),
+        ]),
         features: (0..g.links.len())
             .map(|li| {
                 let line: Vec<Coord<f64>> = g.link_polyline(li).into_iter().map(|(x, y)| Coord { x, y }).collect();

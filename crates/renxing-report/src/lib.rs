@@ -52,7 +52,10 @@ pub enum ReportError {
 }
 
 fn os(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
-    move |source| ReportError::Os { path: path.to_path_buf(), source }
+    move |source| ReportError::Os {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Write `results.gpkg`, `summary.json` and `report.html` into `dir`, atomically.
@@ -62,7 +65,10 @@ pub fn write_outputs(dir: &Path, input: &ReportInput) -> Result<(), ReportError>
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent).map_err(os(&parent))?;
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
     let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     let result = (|| {
         if tmp.exists() {
