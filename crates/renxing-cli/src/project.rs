@@ -213,11 +213,14 @@ impl Project {
         Ok(())
     }
 
+    /// A path of the project file, resolved against its folder (and made canonical when it
+    /// exists, so reports show `/…/data/x.csv` rather than `examples/a/../../data/x.csv`).
     pub fn resolve(&self, p: &Path) -> PathBuf {
-        if p.is_absolute() {
+        let joined = if p.is_absolute() {
             p.to_path_buf()
         } else {
             self.base.join(p)
-        }
+        };
+        joined.canonicalize().unwrap_or(joined)
     }
 }
