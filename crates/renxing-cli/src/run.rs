@@ -381,3 +381,32 @@ pub fn grid_population(path: &Path, units: &[Unit], source: &str) -> Result<Popu
         unallocated: vec![],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The grid path of `[population] kind = "grid"`: every WorldPop cell becomes a point with
+    /// its count, assigned to the Wuhan district containing its centre (same rule as zonal sums).
+    #[test]
+    fn wuhan_grid_cells_become_population_points_in_their_districts() {
+        let Some(tif) = renxing_io::shared_data::file("cn/wuhan/wuhan_pop_age20plus_sum.tif") else { return };
+        let Some(archive) = renxing_io::shared_data::file("cn/admin/amap_land_maritime.tar.xz") else { return };
+        let Some(index) = renxing_io::shared_data::file("cn/admin/administrative.db") else { return };
+        let units = crate::layers::units_from_cnmaps(&archive, &index, "420100").unwrap();
+        assert_eq!(units.len(), 13);
+        let set = grid_population(&tif, &units, "WorldPop").unwrap();
+        let grid = renxing_io::raster::read_grid(&tif, None).unwrap();
+        // 494,676 populated cells (counted independently with tifffile/numpy by the raster tests).
+        assert_eq!(set.points.len(), 494_676);
+        let total: f64 = set.points.iter().map(|p| p.count).sum();
+        assert!((total - grid.total()).abs() < 1e-6 * total);
+        let zones: Vec<_> = units.iter().map(|u| u.geometry.clone()).collect();
+        let sums = renxing_geo::zonal::zonal_sums(&grid, &zones);
+        for (i, want) in sums.sums.iter().enumerate() {
+            let got: f64 = set.points.iter().filter(|p| p.unit == Some(i)).map(|p| p.count).sum();
+            assert!((got - want).abs() < 1e-6 * want.max(1.0), "{}: {got} vs {want}", units[i].code);
+        }
+        assert!(set.method.contains("1662×1668"), "{}", set.method);
+    }
+}
