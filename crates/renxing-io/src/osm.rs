@@ -294,8 +294,8 @@ fn decode_batch(
         .map(|(i, pos, blob)| {
             // osmpbf may panic on some corrupt inputs (unknown enum values); turn that into an
             // error naming the blob rather than aborting.
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_blob(blob)))
-                .unwrap_or_else(|_| Err("decoder panicked on corrupt data".to_string()))
+            catch_quietly(|| decode_blob(blob))
+                .unwrap_or_else(|msg| Err(format!("corrupt data (decoder failed: {msg})")))
                 .map_err(|m| IoError::at(path, format!("blob {i} at byte {pos}"), m))
         })
         .collect();
@@ -313,6 +313,36 @@ fn decode_batch(
         data.relations_seen += part.relations_seen;
     }
     Ok(())
+}
+
+thread_local! {
+    /// Set while [`catch_quietly`] runs on this thread: the panic hook then stays silent.
+    static QUIET_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Run `f`, turning a panic inside it into `Err(message)` without the panic hook printing to
+/// stderr (corrupt input is reported as one error line, not a panic trace). The hook installed
+/// once here defers to the previous hook for every other panic.
+fn catch_quietly<T>(f: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET_PANICS.with(|q| q.get()) {
+                previous(info);
+            }
+        }));
+    });
+    QUIET_PANICS.with(|q| q.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET_PANICS.with(|q| q.set(false));
+    result.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown".to_string())
+    })
 }
 
 fn owned_tags<'a>(it: impl Iterator<Item = (&'a str, &'a str)>) -> Tags {
