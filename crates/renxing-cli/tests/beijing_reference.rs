@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use renxing_io::network_csv::{NetworkCsvOptions, read_network_csv};
 use renxing_io::points::{PointsCsvOptions, read_points_csv};
 use renxing_net::RoadData;
-use renxing_net::access::{Metric, NearestField, dijkstra_distances};
+use renxing_net::access::{Metric, NearestField, nearest_by_plain_dijkstra};
 use renxing_net::graph::Graph;
 use renxing_net::profile::{Mode, Profile};
 use renxing_net::snap::{Snap, SnapIndex};
@@ -113,28 +113,6 @@ fn nearest_shelter_distances_equal_the_networkx_reference() {
     assert!(rows > 700, "sample has {rows} rows");
 }
 
-/// Brute force: one plain Dijkstra per origin, then the cheapest way onto each destination's link.
-fn brute(g: &Graph, origin: u32, dests: &[Snap]) -> f64 {
-    let d = dijkstra_distances(g, origin);
-    dests
-        .iter()
-        .map(|s| {
-            let l = &g.links[s.link as usize];
-            let via_a = if l.forward {
-                d[l.a as usize] + s.along_m
-            } else {
-                f64::INFINITY
-            };
-            let via_b = if l.backward {
-                d[l.b as usize] + l.length_m - s.along_m
-            } else {
-                f64::INFINITY
-            };
-            s.offset_m + via_a.min(via_b)
-        })
-        .fold(f64::INFINITY, f64::min)
-}
-
 fn check_against_plain_dijkstra(mode: Mode) {
     let Some(job) = job() else { return };
     let g = Graph::build(&job.road, &Profile::builtin(mode));
@@ -156,7 +134,7 @@ fn check_against_plain_dijkstra(mode: Mode) {
     let n = g.node_count() as u32;
     for k in 0..25u32 {
         let v = (k * 7919 + 13) % n;
-        let want = brute(&g, v, &dests);
+        let want = nearest_by_plain_dijkstra(&g, v, &dests);
         let got = field.distance_m[v as usize];
         assert!(
             (got - want).abs() <= 1e-9 * want.max(1.0),

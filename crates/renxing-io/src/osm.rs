@@ -387,33 +387,19 @@ fn decode_blob(blob: &osmpbf::Blob) -> std::result::Result<Part, String> {
         }
         BlobDecode::OsmData(block) => {
             for group in block.groups() {
-                for n in group.nodes() {
-                    let (lon, lat) = (deg(n.nano_lon()), deg(n.nano_lat()));
-                    check_lon_lat(n.id(), lon, lat)?;
-                    part.nodes.push((n.id(), lon, lat));
-                    let tags = owned_tags(n.tags());
+                let mut add_node = |id: i64, lon: f64, lat: f64, tags: Tags| -> std::result::Result<(), String> {
+                    check_lon_lat(id, lon, lat)?;
+                    part.nodes.push((id, lon, lat));
                     if !tags.is_empty() {
-                        part.tagged.push(OsmNode {
-                            id: n.id(),
-                            lon,
-                            lat,
-                            tags,
-                        });
+                        part.tagged.push(OsmNode { id, lon, lat, tags });
                     }
+                    Ok(())
+                };
+                for n in group.nodes() {
+                    add_node(n.id(), deg(n.nano_lon()), deg(n.nano_lat()), owned_tags(n.tags()))?;
                 }
                 for n in group.dense_nodes() {
-                    let (lon, lat) = (deg(n.nano_lon()), deg(n.nano_lat()));
-                    check_lon_lat(n.id(), lon, lat)?;
-                    part.nodes.push((n.id(), lon, lat));
-                    let tags = owned_tags(n.tags());
-                    if !tags.is_empty() {
-                        part.tagged.push(OsmNode {
-                            id: n.id(),
-                            lon,
-                            lat,
-                            tags,
-                        });
-                    }
+                    add_node(n.id(), deg(n.nano_lon()), deg(n.nano_lat()), owned_tags(n.tags()))?;
                 }
                 for w in group.ways() {
                     part.ways.push(OsmWay {

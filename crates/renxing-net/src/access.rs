@@ -276,6 +276,22 @@ pub fn dijkstra_distances(graph: &Graph, source: u32) -> Vec<f64> {
     dist
 }
 
+/// Distance from `origin` to the nearest of `destinations` by one plain Dijkstra from the origin
+/// and the cheapest way onto each destination's link — the slow, obvious reference that
+/// [`NearestField`] is tested against.
+pub fn nearest_by_plain_dijkstra(graph: &Graph, origin: u32, destinations: &[Snap]) -> f64 {
+    let d = dijkstra_distances(graph, origin);
+    destinations
+        .iter()
+        .map(|s| {
+            let l = &graph.links[s.link as usize];
+            let via_a = if l.forward { d[l.a as usize] + s.along_m } else { f64::INFINITY };
+            let via_b = if l.backward { d[l.b as usize] + l.length_m - s.along_m } else { f64::INFINITY };
+            s.offset_m + via_a.min(via_b)
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,28 +353,6 @@ mod tests {
         }
     }
 
-    /// Brute force: for each origin node, every destination via single-source Dijkstra.
-    fn brute(g: &Graph, origin: u32, dests: &[Snap]) -> f64 {
-        let d = dijkstra_distances(g, origin);
-        dests
-            .iter()
-            .map(|s| {
-                let l = &g.links[s.link as usize];
-                let via_a = if l.forward {
-                    d[l.a as usize] + s.along_m
-                } else {
-                    f64::INFINITY
-                };
-                let via_b = if l.backward {
-                    d[l.b as usize] + l.length_m - s.along_m
-                } else {
-                    f64::INFINITY
-                };
-                s.offset_m + via_a.min(via_b)
-            })
-            .fold(f64::INFINITY, f64::min)
-    }
-
     fn check(mode: Mode, oneway_every: usize) {
         let road = grid_road(oneway_every);
         let g = Graph::build(&road, &Profile::builtin(mode));
@@ -378,7 +372,7 @@ mod tests {
             1.0,
         );
         for v in 0..g.node_count() as u32 {
-            let want = brute(&g, v, &dests);
+            let want = nearest_by_plain_dijkstra(&g, v, &dests);
             // An origin exactly at node v: snap it there.
             let o = idx.snap(&g, g.lon[v as usize], g.lat[v as usize]).unwrap();
             assert!(o.offset_m < 1e-6);
