@@ -39,6 +39,7 @@ pub struct RunOutcome {
 }
 
 pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOutcome> {
+    renxing_report::check_out_dir(out)?;
     let project = Project::load(project_path)?;
     let bar = if quiet {
         ProgressBar::hidden()
@@ -193,6 +194,7 @@ pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOu
         units: units.len(),
     })
 }
+
 
 fn admin_source(p: &Project) -> String {
     let a = &p.admin;

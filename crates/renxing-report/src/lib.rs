@@ -49,6 +49,33 @@ pub enum ReportError {
     Os { path: PathBuf, source: std::io::Error },
     #[error("cannot encode summary.json: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("{path}: {message}")]
+    OutDir { path: PathBuf, message: String },
+}
+
+/// The files a run writes; an output folder holding anything else is refused.
+pub const OUTPUT_FILES: [&str; 3] = ["results.gpkg", "summary.json", "report.html"];
+
+/// Refuse an output path that is a file, or a folder holding anything but the outputs of an
+/// earlier run: outputs replace the whole folder, which would delete such files. Callers may run
+/// this before any work; [`write_outputs`] runs it again.
+pub fn check_out_dir(out: &Path) -> Result<(), ReportError> {
+    let refuse = |message: String| Err(ReportError::OutDir { path: out.to_path_buf(), message });
+    let Ok(meta) = std::fs::symlink_metadata(out) else { return Ok(()) };
+    if !meta.is_dir() {
+        return refuse("exists and is not a folder; give a new folder (or one of an earlier run) for the outputs".into());
+    }
+    for e in std::fs::read_dir(out).map_err(os(out))? {
+        let name = e.map_err(os(out))?.file_name();
+        if !OUTPUT_FILES.iter().any(|f| name == *f) {
+            return refuse(format!(
+                "the output folder holds '{}', which is not an output of renxing; the folder is replaced as a \
+                 whole, so give a new folder (or one of an earlier run)",
+                name.to_string_lossy()
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn os(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
@@ -60,6 +87,7 @@ fn os(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
 
 /// Write `results.gpkg`, `summary.json` and `report.html` into `dir`, atomically.
 pub fn write_outputs(dir: &Path, input: &ReportInput) -> Result<(), ReportError> {
+    check_out_dir(dir)?;
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
