@@ -86,13 +86,15 @@ impl SnapIndex {
     pub fn snap(&self, graph: &Graph, lon: f64, lat: f64) -> Option<Snap> {
         let (x, y) = self.proj.project(lon, lat);
         let q = [x, y];
-        let best = self.tree.nearest_neighbor(&q)?;
         // Among segments at exactly the nearest distance prefer the lowest link index, so that
-        // the result does not depend on the tree's internal order.
-        let d2 = best.distance_2(&q);
-        let mut chosen = best;
-        for cand in self.tree.locate_within_distance(q, d2) {
-            if cand.distance_2(&q) <= d2 && cand.data.link < chosen.data.link {
+        // the result does not depend on the tree's internal order (one traversal, in distance order).
+        let mut it = self.tree.nearest_neighbor_iter_with_distance_2(&q);
+        let (mut chosen, d2) = it.next()?;
+        for (cand, cd2) in it {
+            if cd2 > d2 {
+                break;
+            }
+            if cand.data.link < chosen.data.link {
                 chosen = cand;
             }
         }
