@@ -290,6 +290,12 @@ pub fn run_shelter_exam(
             params.max_snap_m.unwrap_or(f64::INFINITY)
         ));
     }
+    if shelters_outside > 0 {
+        notes.push(format!(
+            "{shelters_outside} of {} shelters lie outside the admin units examined; they still count as the nearest shelter of people inside",
+            shelters.len()
+        ));
+    }
     if outside_n > 0 {
         notes.push(format!(
             "{outside_n} population points ({outside_pop:.0} people) lie outside every admin unit"

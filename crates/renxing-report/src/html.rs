@@ -176,9 +176,10 @@ fn map_svg(input: &ReportInput) -> String {
         }
     }
     svg.push_str("</svg>");
+    let inside = exam.shelters.iter().filter(|r| r.unit.is_some()).count();
     let caption = format!(
-        "Blue: {} shelters. Red: population points beyond {} m of walking{}. Units coloured by the share of people within {} m (red 0 % → green 100 %).",
-        input.shelters.len(),
+        "Blue: shelters ({inside} inside the units, {} outside; those outside the map frame are not drawn). Red: population points beyond {} m of walking{}. Units coloured by the share of people within {} m (red 0 % → green 100 %).",
+        input.shelters.len() - inside,
         exam.params.emergency_distance_m,
         if step > 1 {
             format!(" (every {step}th of {} drawn)", beyond.len())
@@ -331,7 +332,7 @@ body{{font-family:"Noto Sans CJK SC","Microsoft YaHei","PingFang SC",sans-serif;
 h1{{font-size:22px}} h2{{font-size:18px;margin-top:28px;border-bottom:1px solid #ddd}}
 .cards{{display:flex;gap:12px;flex-wrap:wrap}} .card{{background:#f4f6f8;border-radius:6px;padding:10px 14px;min-width:180px}}
 .card b{{display:block;font-size:22px}} table{{border-collapse:collapse;width:100%;font-size:13px}}
-td,th{{border:1px solid #ddd;padding:4px 6px;vertical-align:top}} th{{background:#f0f0f0}} td.n{{text-align:right}}
+td,th{{border:1px solid #ddd;padding:4px 6px;vertical-align:top}} #units td:nth-child(-n+3){{white-space:nowrap}} th{{background:#f0f0f0}} td.n{{text-align:right;white-space:nowrap}}
 tr.deficient td:first-child{{color:#b2182b;font-weight:bold}} .caption{{font-size:12px;color:#555}} code{{font-size:12px}}
 </style></head><body>
 <h1>{title}</h1>
@@ -356,6 +357,7 @@ tr.deficient td:first-child{{color:#b2182b;font-weight:bold}} .caption{{font-siz
 <p>{src}: {in_e} edges in, {nodes} nodes / {links} links ({km:.1} km) kept in the largest of {comps} connected components; {dn} nodes / {dl} links in other components left out. Untagged edges (no highway class, never routed): {ut} ({utkm:.1} km){utl}. Classes not walkable: {excl}.</p>
 <h2>Standard values used</h2>
 <table><thead><tr><th>Key</th><th>Value</th><th>Unit</th><th>Source clause</th><th>Confidence</th></tr></thead><tbody>{std_rows}</tbody></table>
+<p class="caption">Confidence: C = clause or official text seen in the source; S = secondary source quoting the clause; U = not confirmed against the official text.</p>
 <h2>Inputs</h2><table><tbody>{inputs}</tbody></table>
 <p class="caption">Written by Renxing {ver}. Results: results.gpkg (layers admin_units, shelters, population_access, walk_network), summary.json.</p>
 </body></html>
