@@ -187,8 +187,9 @@ pub fn run_shelter_exam(
     let mut total = Acc::default();
     let mut points = Vec::with_capacity(population.points.len());
     let (mut outside_pop, mut outside_n) = (0.0, 0usize);
-    for (pi, p) in population.points.iter().enumerate() {
-        let snap = index.snap(graph, p.lon, p.lat);
+    let lonlat: Vec<(f64, f64)> = population.points.iter().map(|p| (p.lon, p.lat)).collect();
+    let snaps = index.snap_all(graph, &lonlat);
+    for (pi, (p, snap)) in population.points.iter().zip(snaps).enumerate() {
         let near = snap.and_then(|s| field.nearest(graph, &s));
         points.push(PointResult {
             point: pi,
