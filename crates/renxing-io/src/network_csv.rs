@@ -96,10 +96,13 @@ impl Default for NetworkCsvOptions {
     }
 }
 
-/// A parsed CSV file: header names and records with their line numbers.
+/// A CSV file in memory: header names, the text, and where its lines start (for line numbers).
+/// Records are streamed through one reused buffer by [`Table::for_each_row`].
 struct Table {
     headers: Vec<String>,
-    rows: Vec<(u64, csv::StringRecord)>,
+    text: String,
+    newlines: Vec<usize>,
+    delimiter: u8,
 }
 
 impl Table {
@@ -149,16 +152,37 @@ impl Table {
                 "empty file or empty header row",
             ));
         }
-        let mut rows = Vec::new();
-        for rec in rdr.records() {
-            let rec = rec.map_err(|e| csv_error(&e))?;
-            let line = rec.position().map(|p| line_of(p.byte())).unwrap_or(0);
+        drop(rdr);
+        Ok(Table { headers, text, newlines, delimiter })
+    }
+
+    /// Approximate number of data rows (for reserving memory).
+    fn row_estimate(&self) -> usize {
+        self.newlines.len()
+    }
+
+    /// Call `f(line, record)` for every non-blank data row, in file order.
+    fn for_each_row(&self, path: &Path, mut f: impl FnMut(u64, &csv::StringRecord) -> Result<()>) -> Result<()> {
+        let line_of = |byte: u64| self.newlines.partition_point(|&i| (i as u64) <= byte) as u64 + 1;
+        let csv_error = |e: &csv::Error| match e.position() {
+            Some(p) => IoError::at(path, format!("line {}", line_of(p.byte())), format!("bad CSV: {e}")),
+            None => IoError::new(path, format!("bad CSV: {e}")),
+        };
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(self.delimiter)
+            .flexible(false)
+            .from_reader(self.text.as_bytes());
+        let mut rec = csv::StringRecord::new();
+        // The header row was validated in `read`; skip it here.
+        rdr.headers().map_err(|e| csv_error(&e))?;
+        while rdr.read_record(&mut rec).map_err(|e| csv_error(&e))? {
             if rec.iter().all(|c| c.trim().is_empty()) {
                 continue;
             }
-            rows.push((line, rec));
+            let line = rec.position().map(|p| line_of(p.byte())).unwrap_or(0);
+            f(line, &rec)?;
         }
-        Ok(Table { headers, rows })
+        Ok(())
     }
 
     /// Index of the first candidate column present.
@@ -315,25 +339,26 @@ pub fn read_network_csv(nodes: &Path, edges: &Path, opts: &NetworkCsvOptions) ->
         source: format!("{} + {}", nodes.display(), edges.display()),
         ..Default::default()
     };
-    let mut index: HashMap<i64, usize> = HashMap::with_capacity(nt.rows.len());
-    let mut first_line: HashMap<i64, u64> = HashMap::new();
-    for (line, rec) in &nt.rows {
-        let id: i64 = parse_cell(nodes, &nt, *line, rec, c_id, "an integer node id")?;
-        let x: f64 = parse_cell(nodes, &nt, *line, rec, c_lon, "a number")?;
-        let y: f64 = parse_cell(nodes, &nt, *line, rec, c_lat, "a number")?;
+    let mut index: HashMap<i64, usize> = HashMap::with_capacity(nt.row_estimate());
+    let mut node_lines: Vec<u64> = Vec::with_capacity(nt.row_estimate());
+    nt.for_each_row(nodes, |line, rec| {
+        let id: i64 = parse_cell(nodes, &nt, line, rec, c_id, "an integer node id")?;
+        let x: f64 = parse_cell(nodes, &nt, line, rec, c_lon, "a number")?;
+        let y: f64 = parse_cell(nodes, &nt, line, rec, c_lat, "a number")?;
         let (lon, lat) = tf
             .apply(x, y)
             .map_err(|e| IoError::at(nodes, format!("line {line}"), format!("node {id}: {e}")))?;
-        if let Some(prev) = first_line.insert(id, *line) {
+        if let Some(prev) = index.insert(id, data.nodes.len()) {
             return Err(IoError::at(
                 nodes,
                 format!("line {line}"),
-                format!("duplicate node id {id} (first on line {prev})"),
+                format!("duplicate node id {id} (first on line {})", node_lines[prev]),
             ));
         }
-        index.insert(id, data.nodes.len());
+        node_lines.push(line);
         data.nodes.push(RoadNode { id, lon, lat });
-    }
+        Ok(())
+    })?;
 
     let et = Table::read(edges, opts.delimiter)?;
     let c_u = et.require(edges, "edge start node", &opts.u)?;
@@ -343,10 +368,10 @@ pub fn read_network_csv(nodes: &Path, edges: &Path, opts: &NetworkCsvOptions) ->
     let c_ow = et.find(&opts.oneway);
     let c_name = et.find(&opts.name);
     let c_geom = et.find(&opts.geometry);
-    data.edges.reserve(et.rows.len());
-    for (line, rec) in &et.rows {
+    data.edges.reserve(et.row_estimate());
+    et.for_each_row(edges, |line, rec| {
         let end = |col: usize| -> Result<usize> {
-            let id: i64 = parse_cell(edges, &et, *line, rec, col, "an integer node id")?;
+            let id: i64 = parse_cell(edges, &et, line, rec, col, "an integer node id")?;
             index.get(&id).copied().ok_or_else(|| {
                 IoError::at(
                     edges,
@@ -374,7 +399,7 @@ pub fn read_network_csv(nodes: &Path, edges: &Path, opts: &NetworkCsvOptions) ->
         };
         let length_m = match c_len {
             Some(c) if !cell(rec, c).is_empty() => {
-                let l: f64 = parse_cell(edges, &et, *line, rec, c, "a length in metres")?;
+                let l: f64 = parse_cell(edges, &et, line, rec, c, "a length in metres")?;
                 if !l.is_finite() || l < 0.0 {
                     return Err(IoError::at(
                         edges,
@@ -417,7 +442,8 @@ pub fn read_network_csv(nodes: &Path, edges: &Path, opts: &NetworkCsvOptions) ->
             highway,
             shape,
         });
-    }
+        Ok(())
+    })?;
     Ok(data)
 }
 

@@ -14,7 +14,7 @@
 //! search early; origins beyond it have no nearest destination.
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
 use std::fmt;
 use std::str::FromStr;
 
@@ -67,8 +67,10 @@ pub struct NearestField {
     /// Destination index; `u32::MAX` where none is reached within the cutoff.
     pub destination: Vec<u32>,
     access_speed_mps: f64,
-    /// Destinations snapped onto each link, as (destination, along, offset).
-    on_link: HashMap<u32, Vec<(u32, f64, f64)>>,
+    /// Destinations snapped onto each link, as (destination, along, offset), grouped by link:
+    /// link `l` holds `on_link[on_link_start[l]..on_link_start[l + 1]]`.
+    on_link_start: Vec<u32>,
+    on_link: Vec<(u32, f64, f64)>,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -109,16 +111,27 @@ impl NearestField {
             time_s: vec![f64::INFINITY; n],
             destination: vec![u32::MAX; n],
             access_speed_mps,
-            on_link: HashMap::new(),
+            on_link_start: vec![0; graph.links.len() + 1],
+            on_link: Vec::new(),
         };
+        for s in destinations.iter().flatten() {
+            f.on_link_start[s.link as usize + 1] += 1;
+        }
+        for l in 0..graph.links.len() {
+            f.on_link_start[l + 1] += f.on_link_start[l];
+        }
+        let mut next = f.on_link_start.clone();
+        f.on_link = vec![(0, 0.0, 0.0); destinations.iter().flatten().count()];
+        for (di, s) in destinations.iter().enumerate() {
+            if let Some(s) = s {
+                f.on_link[next[s.link as usize] as usize] = (di as u32, s.along_m, s.offset_m);
+                next[s.link as usize] += 1;
+            }
+        }
         let mut heap = BinaryHeap::new();
         for (di, snap) in destinations.iter().enumerate() {
             let Some(s) = snap else { continue };
             let l = &graph.links[s.link as usize];
-            f.on_link
-                .entry(s.link)
-                .or_default()
-                .push((di as u32, s.along_m, s.offset_m));
             let frac = if l.length_m > 0.0 { s.along_m / l.length_m } else { 0.0 };
             let off_t = s.offset_m / access_speed_mps;
             let mut seed = |node: u32, d: f64, t: f64| {
@@ -229,18 +242,13 @@ impl NearestField {
                 off_t + (1.0 - frac) * l.time_s + self.time_s[b],
             );
         }
-        if let Some(list) = self.on_link.get(&origin.link) {
-            for &(dest, x, s) in list {
-                let ok = (x >= origin.along_m && l.forward) || (x <= origin.along_m && l.backward);
-                if ok {
-                    let dx = (x - origin.along_m).abs();
-                    let dt = if l.length_m > 0.0 {
-                        dx / l.length_m * l.time_s
-                    } else {
-                        0.0
-                    };
-                    consider(dest, origin.offset_m + dx + s, off_t + dt + s / self.access_speed_mps);
-                }
+        let (lo, hi) = (self.on_link_start[origin.link as usize], self.on_link_start[origin.link as usize + 1]);
+        for &(dest, x, s) in &self.on_link[lo as usize..hi as usize] {
+            let ok = (x >= origin.along_m && l.forward) || (x <= origin.along_m && l.backward);
+            if ok {
+                let dx = (x - origin.along_m).abs();
+                let dt = if l.length_m > 0.0 { dx / l.length_m * l.time_s } else { 0.0 };
+                consider(dest, origin.offset_m + dx + s, off_t + dt + s / self.access_speed_mps);
             }
         }
         let limit = self.cutoff.unwrap_or(f64::INFINITY);

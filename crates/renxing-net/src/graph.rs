@@ -101,7 +101,7 @@ impl Graph {
         };
         let mut untagged = Vec::new();
         // (lo, hi, directed) → index into `links`
-        let mut merged: HashMap<(usize, usize, bool), usize> = HashMap::new();
+        let mut merged: HashMap<(usize, usize, bool), usize> = HashMap::with_capacity(road.edges.len());
         let mut links: Vec<Link> = Vec::new(); // endpoints are RoadData node indices here
         let mut shapes: Vec<Vec<(f64, f64)>> = Vec::new();
         for (ei, e) in road.edges.iter().enumerate() {
@@ -281,36 +281,37 @@ impl Graph {
 /// CSR of arcs: forward arcs keyed by tail (`reverse = false`) or by head (`reverse = true`, where
 /// the stored `head` is the arc's tail).
 fn csr(n: usize, links: &[Link], reverse: bool) -> (Vec<u32>, Vec<Arc>) {
-    let mut arcs: Vec<(u32, Arc)> = Vec::with_capacity(links.len() * 2);
-    for (li, l) in links.iter().enumerate() {
-        let mk = |from: u32, to: u32| {
-            let (key, other) = if reverse { (to, from) } else { (from, to) };
-            (
-                key,
-                Arc {
-                    head: other,
-                    link: li as u32,
-                    dist_m: l.length_m,
-                    time_s: l.time_s,
-                },
-            )
-        };
+    // Counting sort by key node: linear, and stable (arcs of a node in link order).
+    let arcs_of = |l: &Link| {
+        let mut v = [None, None];
         if l.forward {
-            arcs.push(mk(l.a, l.b));
+            v[0] = Some((l.a, l.b));
         }
         if l.backward {
-            arcs.push(mk(l.b, l.a));
+            v[1] = Some((l.b, l.a));
         }
-    }
-    arcs.sort_by_key(|(k, a)| (*k, a.head, a.link));
+        v.into_iter().flatten().map(move |(from, to)| if reverse { (to, from) } else { (from, to) })
+    };
     let mut first = vec![0u32; n + 1];
-    for (k, _) in &arcs {
-        first[*k as usize + 1] += 1;
+    for l in links {
+        for (key, _) in arcs_of(l) {
+            first[key as usize + 1] += 1;
+        }
     }
     for i in 0..n {
         first[i + 1] += first[i];
     }
-    (first, arcs.into_iter().map(|(_, a)| a).collect())
+    let mut next = first.clone();
+    let empty = Arc { head: 0, link: 0, dist_m: 0.0, time_s: 0.0 };
+    let mut arcs = vec![empty; first[n] as usize];
+    for (li, l) in links.iter().enumerate() {
+        for (key, other) in arcs_of(l) {
+            let slot = &mut next[key as usize];
+            arcs[*slot as usize] = Arc { head: other, link: li as u32, dist_m: l.length_m, time_s: l.time_s };
+            *slot += 1;
+        }
+    }
+    (first, arcs)
 }
 
 /// Connected components ignoring direction (union–find); returns a label per node.

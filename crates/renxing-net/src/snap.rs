@@ -139,15 +139,22 @@ impl SnapIndex {
         }
         let p = self.proj.project(lon, lat);
         let (cx, cy) = self.cell_of(p.0, p.1);
-        // Rings of cells at Chebyshev distance r around (cx, cy); a segment in ring r lies at
-        // least (r − 1)·cell away. Start at the first ring that touches the grid.
+        // Rings of cells at Chebyshev distance r around (cx, cy), searched until the best match is
+        // nearer than anything a further ring could hold. Start at the first ring that touches
+        // the grid (far-away points).
         let gap_x = if cx < 0 { -cx } else { (cx - (self.nx - 1)).max(0) };
         let gap_y = if cy < 0 { -cy } else { (cy - (self.ny - 1)).max(0) };
         let r_last = (cx.max(self.nx - 1 - cx)).max(cy.max(self.ny - 1 - cy)).max(gap_x.max(gap_y));
         let mut best: Option<(f64, u32, f64)> = None; // (d², segment, t)
         for r in gap_x.max(gap_y)..=r_last {
-            if let Some((bd2, _, _)) = best {
-                let reach = (r - 1).max(0) as f64 * self.cell;
+            if let Some((bd2, _, _)) = best
+                && r > 0
+            {
+                // Every cell of ring r lies outside the block of rings 0..r, which contains p:
+                // p's distance to that block's border bounds the distance of anything farther out.
+                let (x0, x1) = (self.minx + (cx - r + 1) as f64 * self.cell, self.minx + (cx + r) as f64 * self.cell);
+                let (y0, y1) = (self.miny + (cy - r + 1) as f64 * self.cell, self.miny + (cy + r) as f64 * self.cell);
+                let reach = (p.0 - x0).min(x1 - p.0).min(p.1 - y0).min(y1 - p.1);
                 if reach * reach > bd2 {
                     break;
                 }
