@@ -58,8 +58,16 @@ pub fn run_access(a: &AccessArgs) -> Result<()> {
     let index = SnapIndex::new(&graph);
     let within = |s: Option<renxing_net::snap::Snap>| s.filter(|s| a.max_snap_m.is_none_or(|m| s.offset_m <= m));
     let lonlat = |pts: &[renxing_io::points::PointRecord]| pts.iter().map(|p| (p.lon, p.lat)).collect::<Vec<_>>();
-    let dest_snaps: Vec<_> = index.snap_all(&graph, &lonlat(&dests)).into_iter().map(within).collect();
-    let origin_snaps: Vec<_> = index.snap_all(&graph, &lonlat(&origins)).into_iter().map(within).collect();
+    let dest_snaps: Vec<_> = index
+        .snap_all(&graph, &lonlat(&dests))
+        .into_iter()
+        .map(within)
+        .collect();
+    let origin_snaps: Vec<_> = index
+        .snap_all(&graph, &lonlat(&origins))
+        .into_iter()
+        .map(within)
+        .collect();
     lap("snap", &mut phases);
     let field = NearestField::compute(&graph, &dest_snaps, a.metric, a.cutoff, profile.access_speed_mps());
     let nearest: Vec<_> = origin_snaps

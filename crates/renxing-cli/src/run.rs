@@ -195,7 +195,6 @@ pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOu
     })
 }
 
-
 fn admin_source(p: &Project) -> String {
     let a = &p.admin;
     match (&a.path, &a.cnmaps_archive) {
@@ -392,9 +391,15 @@ mod tests {
     /// its count, assigned to the Wuhan district containing its centre (same rule as zonal sums).
     #[test]
     fn wuhan_grid_cells_become_population_points_in_their_districts() {
-        let Some(tif) = renxing_io::shared_data::file("cn/wuhan/wuhan_pop_age20plus_sum.tif") else { return };
-        let Some(archive) = renxing_io::shared_data::file("cn/admin/amap_land_maritime.tar.xz") else { return };
-        let Some(index) = renxing_io::shared_data::file("cn/admin/administrative.db") else { return };
+        let Some(tif) = renxing_io::shared_data::file("cn/wuhan/wuhan_pop_age20plus_sum.tif") else {
+            return;
+        };
+        let Some(archive) = renxing_io::shared_data::file("cn/admin/amap_land_maritime.tar.xz") else {
+            return;
+        };
+        let Some(index) = renxing_io::shared_data::file("cn/admin/administrative.db") else {
+            return;
+        };
         let units = crate::layers::units_from_cnmaps(&archive, &index, "420100").unwrap();
         assert_eq!(units.len(), 13);
         let set = grid_population(&tif, &units, "WorldPop").unwrap();
@@ -407,7 +412,11 @@ mod tests {
         let sums = renxing_geo::zonal::zonal_sums(&grid, &zones);
         for (i, want) in sums.sums.iter().enumerate() {
             let got: f64 = set.points.iter().filter(|p| p.unit == Some(i)).map(|p| p.count).sum();
-            assert!((got - want).abs() < 1e-6 * want.max(1.0), "{}: {got} vs {want}", units[i].code);
+            assert!(
+                (got - want).abs() < 1e-6 * want.max(1.0),
+                "{}: {got} vs {want}",
+                units[i].code
+            );
         }
         assert!(set.method.contains("1662×1668"), "{}", set.method);
     }

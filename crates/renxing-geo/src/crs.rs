@@ -154,10 +154,7 @@ fn gcj_delta(lon: f64, lat: f64) -> (f64, f64) {
     // meridian radius M = a(1−e²)/W³, prime-vertical radius N = a/W
     let m = KRASOVSKY_A * (1.0 - KRASOVSKY_EE) / (w2 * w);
     let n = KRASOVSKY_A / w;
-    (
-        dlon * 180.0 / (n * rad_lat.cos() * PI),
-        dlat * 180.0 / (m * PI),
-    )
+    (dlon * 180.0 / (n * rad_lat.cos() * PI), dlat * 180.0 / (m * PI))
 }
 
 /// WGS84 → GCJ-02 (the forward formula). Identity outside China's box (see module doc).
@@ -170,11 +167,7 @@ pub fn wgs84_to_gcj02(lon: f64, lat: f64) -> (f64, f64) {
 }
 
 /// Solves `f(p) = target` for `p` by `p ← p − (f(p) − target)` from `start`, to 1e-9°.
-fn fixed_point_inverse(
-    target: (f64, f64),
-    start: (f64, f64),
-    f: impl Fn(f64, f64) -> (f64, f64),
-) -> (f64, f64) {
+fn fixed_point_inverse(target: (f64, f64), start: (f64, f64), f: impl Fn(f64, f64) -> (f64, f64)) -> (f64, f64) {
     let (mut x, mut y) = start;
     for _ in 0..INVERSE_MAX_ITER {
         let (fx, fy) = f(x, y);
@@ -253,12 +246,7 @@ pub enum CrsError {
     OutOfRange { x: f64, y: f64, crs: Crs },
     /// The projection library failed on this point.
     #[error("cannot convert ({x}, {y}) from {crs} to WGS84: {reason}")]
-    Projection {
-        x: f64,
-        y: f64,
-        crs: Crs,
-        reason: String,
-    },
+    Projection { x: f64, y: f64, crs: Crs, reason: String },
 }
 
 enum Kind {
@@ -308,8 +296,8 @@ impl Transformer {
                     reason: e.to_string(),
                 };
                 let src = proj4rs::Proj::from_proj_string(def.proj4).map_err(unsupported)?;
-                let dst = proj4rs::Proj::from_proj_string("+proj=longlat +datum=WGS84 +no_defs")
-                    .map_err(unsupported)?;
+                let dst =
+                    proj4rs::Proj::from_proj_string("+proj=longlat +datum=WGS84 +no_defs").map_err(unsupported)?;
                 let src_latlong = src.is_latlong();
                 Kind::Proj {
                     src: Box::new(src),
@@ -344,34 +332,24 @@ impl Transformer {
             _ => true,
         };
         if geographic_in && !((-180.0..=180.0).contains(&x) && (-90.0..=90.0).contains(&y)) {
-            return Err(CrsError::OutOfRange {
-                x,
-                y,
-                crs: self.crs,
-            });
+            return Err(CrsError::OutOfRange { x, y, crs: self.crs });
         }
         let out = match &self.kind {
             Kind::Identity => (x, y),
             Kind::Gcj02 => gcj02_to_wgs84(x, y),
             Kind::Bd09 => bd09_to_wgs84(x, y),
-            Kind::Proj {
-                src,
-                dst,
-                src_latlong,
-            } => {
+            Kind::Proj { src, dst, src_latlong } => {
                 let p = if *src_latlong {
                     (x.to_radians(), y.to_radians())
                 } else {
                     (x, y)
                 };
                 let (lon, lat) =
-                    proj4rs::adaptors::transform_xy(src, dst, p.0, p.1).map_err(|e| {
-                        CrsError::Projection {
-                            x,
-                            y,
-                            crs: self.crs,
-                            reason: e.to_string(),
-                        }
+                    proj4rs::adaptors::transform_xy(src, dst, p.0, p.1).map_err(|e| CrsError::Projection {
+                        x,
+                        y,
+                        crs: self.crs,
+                        reason: e.to_string(),
                     })?;
                 (lon.to_degrees(), lat.to_degrees())
             }
@@ -403,9 +381,7 @@ mod tests {
     fn shared(rel: &str) -> Option<PathBuf> {
         let dir = std::env::var("RENXING_SHARED_DATA")
             .map(PathBuf::from)
-            .unwrap_or_else(|_| {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-            });
+            .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
         let p = dir.join(rel);
         if p.exists() {
             Some(p)
@@ -491,9 +467,7 @@ mod tests {
             let (g_lon, g_lat) = wgs84_to_gcj02(f(wl), f(wa));
             max_fwd = max_fwd.max(haversine_m(g_lon, g_lat, f(gl), f(ga)));
         }
-        eprintln!(
-            "cnmaps test vectors: max GCJ→WGS error {max_inv:.4} m, max WGS→GCJ error {max_fwd:.4} m"
-        );
+        eprintln!("cnmaps test vectors: max GCJ→WGS error {max_inv:.4} m, max WGS→GCJ error {max_fwd:.4} m");
         assert!(max_inv < 1.0, "max GCJ→WGS84 error {max_inv} m");
         // the vectors are printed to 8 decimals (≈1 mm); forward must agree to that rounding
         assert!(max_fwd < 0.01, "max WGS84→GCJ error {max_fwd} m");
@@ -531,12 +505,7 @@ mod tests {
         let mut rdr = text.lines();
         let header: Vec<&str> = rdr.next().expect("header").split(',').collect();
         let idx = |n: &str| header.iter().position(|h| *h == n).expect("column");
-        let (bl, ba, gl, ga) = (
-            idx("lng_bd09"),
-            idx("lat_bd09"),
-            idx("lng_gcj02"),
-            idx("lat_gcj02"),
-        );
+        let (bl, ba, gl, ga) = (idx("lng_bd09"), idx("lat_bd09"), idx("lng_gcj02"), idx("lat_gcj02"));
         let mut max_err = 0.0f64;
         let mut n = 0;
         for line in rdr {
@@ -590,19 +559,14 @@ mod tests {
         // Reference: PROJ 9.1.1 `cs2cs EPSG:4326 EPSG:3857` of (39.9087 N, 116.3975 E)
         // gives 12957310.429610 4852683.668737.
         let t = Transformer::to_wgs84(Crs::Epsg(3857)).expect("3857");
-        let (lon, lat) = t
-            .apply(12_957_310.429_610, 4_852_683.668_737)
-            .expect("apply");
+        let (lon, lat) = t.apply(12_957_310.429_610, 4_852_683.668_737).expect("apply");
         assert!(
             (lon - 116.3975).abs() < 1e-8 && (lat - 39.9087).abs() < 1e-8,
             "{lon} {lat}"
         );
         // and the closed form of spherical Mercator, independently
         let x = 6_378_137.0 * 116.3975f64.to_radians();
-        let y = 6_378_137.0
-            * (std::f64::consts::FRAC_PI_4 + 39.9087f64.to_radians() / 2.0)
-                .tan()
-                .ln();
+        let y = 6_378_137.0 * (std::f64::consts::FRAC_PI_4 + 39.9087f64.to_radians() / 2.0).tan().ln();
         let (lon, lat) = t.apply(x, y).expect("apply");
         assert!(
             (lon - 116.3975).abs() < 1e-9 && (lat - 39.9087).abs() < 1e-9,
@@ -622,10 +586,7 @@ mod tests {
         ] {
             let (lon, lat) = t.apply(e, n).expect("apply");
             let err = haversine_m(lon, lat, lon0, lat0);
-            assert!(
-                err < 0.001,
-                "EPSG:4547 ({e}, {n}) → ({lon}, {lat}): {err} m off"
-            );
+            assert!(err < 0.001, "EPSG:4547 ({e}, {n}) → ({lon}, {lat}): {err} m off");
         }
         // On the central meridian the northing is the GRS80 meridian arc: integrate
         // M(φ) = a(1−e²)/(1−e² sin²φ)^{3/2} numerically (Simpson, 2000 steps) to 30°N.
@@ -640,10 +601,7 @@ mod tests {
         }
         let arc = s * hstep / 3.0;
         let (lon, lat) = t.apply(500_000.0, arc).expect("apply");
-        assert!(
-            (lon - 114.0).abs() < 1e-9 && (lat - 30.0).abs() < 1e-8,
-            "{lon} {lat}"
-        );
+        assert!((lon - 114.0).abs() < 1e-9 && (lat - 30.0).abs() < 1e-8, "{lon} {lat}");
     }
 
     #[test]
@@ -651,14 +609,8 @@ mod tests {
         let t = Transformer::to_wgs84(Crs::Cgcs2000).expect("cgcs2000");
         assert!(t.is_identity());
         assert_eq!(t.apply(116.0, 40.0), Ok((116.0, 40.0)));
-        assert!(matches!(
-            t.apply(f64::NAN, 40.0),
-            Err(CrsError::NonFinite { .. })
-        ));
-        assert!(matches!(
-            t.apply(500_000.0, 40.0),
-            Err(CrsError::OutOfRange { .. })
-        ));
+        assert!(matches!(t.apply(f64::NAN, 40.0), Err(CrsError::NonFinite { .. })));
+        assert!(matches!(t.apply(500_000.0, 40.0), Err(CrsError::OutOfRange { .. })));
         let e = Transformer::to_wgs84(Crs::Epsg(99_999)).expect_err("unknown code");
         assert_eq!(e, CrsError::UnknownEpsg(99_999));
         assert!(e.to_string().contains("EPSG:99999"), "{e}");
@@ -669,9 +621,6 @@ mod tests {
         assert_eq!(t.apply(116.0, 40.0), Ok((116.0, 40.0)));
         let t = Transformer::to_wgs84(Crs::Epsg(4610)).expect("Xian 1980 geographic");
         let (lon, lat) = t.apply(116.0, 40.0).expect("apply");
-        assert!(
-            (lon - 116.0).abs() < 0.01 && (lat - 40.0).abs() < 0.01,
-            "{lon} {lat}"
-        );
+        assert!((lon - 116.0).abs() < 0.01 && (lat - 40.0).abs() < 0.01, "{lon} {lat}");
     }
 }

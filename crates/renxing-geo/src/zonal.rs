@@ -86,16 +86,10 @@ pub fn assign_cells(grid: &Grid, zones: &[MultiPolygon<f64>]) -> ZoneAssignment 
     let mut zone_of_cell = vec![NO_ZONE; n];
     let mut overlaps = 0u64;
     if n == 0 || !valid_geometry(grid) {
-        return ZoneAssignment {
-            zone_of_cell,
-            overlaps,
-        };
+        return ZoneAssignment { zone_of_cell, overlaps };
     }
     let usable = zones.len().min(NO_ZONE as usize);
-    let spans: Vec<Vec<Span>> = zones[..usable]
-        .par_iter()
-        .map(|z| zone_spans(grid, z))
-        .collect();
+    let spans: Vec<Vec<Span>> = zones[..usable].par_iter().map(|z| zone_spans(grid, z)).collect();
     for (zone, zone_spans) in spans.iter().enumerate() {
         // `usable` keeps every index below NO_ZONE.
         let zone = zone as u32;
@@ -110,10 +104,7 @@ pub fn assign_cells(grid: &Grid, zones: &[MultiPolygon<f64>]) -> ZoneAssignment 
             }
         }
     }
-    ZoneAssignment {
-        zone_of_cell,
-        overlaps,
-    }
+    ZoneAssignment { zone_of_cell, overlaps }
 }
 
 /// Sums the data cells of `grid` per zone (cell-centre rule, first zone wins on overlap).
@@ -218,11 +209,7 @@ fn row_range(grid: &Grid, ylo: f64, yhi: f64) -> Option<(usize, usize)> {
         return None;
     }
     let first = if a <= 0.0 { 0 } else { a as usize };
-    let last = if b >= last_row as f64 {
-        last_row
-    } else {
-        b as usize
-    };
+    let last = if b >= last_row as f64 { last_row } else { b as usize };
     (first <= last).then_some((first, last))
 }
 
@@ -352,10 +339,7 @@ mod tests {
                 }
             }
         }
-        ZoneAssignment {
-            zone_of_cell,
-            overlaps,
-        }
+        ZoneAssignment { zone_of_cell, overlaps }
     }
 
     /// Deterministic pseudo-random numbers in [0, 1) (64-bit LCG, high bits).
@@ -371,15 +355,7 @@ mod tests {
     }
 
     /// A star-shaped ring around (cx, cy) with radii in [rmin, rmax], counter-clockwise or not.
-    fn star(
-        rng: &mut Lcg,
-        cx: f64,
-        cy: f64,
-        rmin: f64,
-        rmax: f64,
-        n: usize,
-        ccw: bool,
-    ) -> LineString<f64> {
+    fn star(rng: &mut Lcg, cx: f64, cy: f64, rmin: f64, rmax: f64, n: usize, ccw: bool) -> LineString<f64> {
         let mut pts: Vec<Coord<f64>> = (0..n)
             .map(|i| {
                 let a = (i as f64 + 0.3 * rng.next()) / n as f64 * std::f64::consts::TAU;
@@ -408,33 +384,14 @@ mod tests {
                 let (cx, rmax) = if parts == 1 {
                     (5.0 + 30.0 * rng.next(), 3.0 + 9.0 * rng.next())
                 } else {
-                    (
-                        5.0 + 10.0 * rng.next() + 21.0 * p as f64,
-                        2.0 + 3.0 * rng.next(),
-                    )
+                    (5.0 + 10.0 * rng.next() + 21.0 * p as f64, 2.0 + 3.0 * rng.next())
                 };
                 let cy = 6.0 + 18.0 * rng.next();
-                let outer = star(
-                    &mut rng,
-                    cx,
-                    cy,
-                    0.55 * rmax,
-                    rmax,
-                    7 + (k * 5) % 23,
-                    k % 2 == 0,
-                );
+                let outer = star(&mut rng, cx, cy, 0.55 * rmax, rmax, 7 + (k * 5) % 23, k % 2 == 0);
                 // Holes lie within the guaranteed-inside disc of radius 0.55·rmax·cos(π/7).
                 let holes = if k % 3 == 0 {
                     vec![
-                        star(
-                            &mut rng,
-                            cx - 0.12 * rmax,
-                            cy,
-                            0.05 * rmax,
-                            0.2 * rmax,
-                            9,
-                            k % 2 == 1,
-                        ),
+                        star(&mut rng, cx - 0.12 * rmax, cy, 0.05 * rmax, 0.2 * rmax, 9, k % 2 == 1),
                         star(
                             &mut rng,
                             cx + 0.2 * rmax,
@@ -465,11 +422,7 @@ mod tests {
             let slow = brute_force(&g, &zones);
             assert_eq!(fast, slow, "seed {seed}");
             // The random zones overlap for these seeds and cover a fair share of the grid.
-            assert!(
-                slow.assigned_cells() > 200,
-                "seed {seed}: {}",
-                slow.assigned_cells()
-            );
+            assert!(slow.assigned_cells() > 200, "seed {seed}: {}", slow.assigned_cells());
         }
         // Overlap accounting is exercised: across the seeds some zones overlap.
         let total_overlaps: u64 = [1u64, 7, 42, 2024, 99991]
@@ -499,12 +452,7 @@ mod tests {
             ])],
         )]);
         let far = MultiPolygon(vec![Polygon::new(
-            LineString::from(vec![
-                (100.0, 100.0),
-                (101.0, 100.0),
-                (101.0, 101.0),
-                (100.0, 100.0),
-            ]),
+            LineString::from(vec![(100.0, 100.0), (101.0, 100.0), (101.0, 101.0), (100.0, 100.0)]),
             vec![],
         )]);
         let zones = vec![far, big];
@@ -539,10 +487,7 @@ mod tests {
         let count = |z: u32| a.zone_of_cell.iter().filter(|&&v| v == z).count();
         // Columns 0–3 (centres 0.5–3.5) vs 4–9; rows with centre y in [0, 5.5) are rows 5–9
         // (y = 4.5 … 0.5), rows with y in [5.5, 10) are rows 0–4 (y = 9.5 … 5.5).
-        assert_eq!(
-            [count(0), count(1), count(2), count(3)],
-            [4 * 5, 6 * 5, 4 * 5, 6 * 5]
-        );
+        assert_eq!([count(0), count(1), count(2), count(3)], [4 * 5, 6 * 5, 4 * 5, 6 * 5]);
         // The cell with centre (4.5, 5.5) is row 4, column 4: upper right zone.
         assert_eq!(a.zone_of_cell[4 * 10 + 4], 3);
     }
@@ -554,13 +499,7 @@ mod tests {
         g.nodata = Some(-9.0);
         // Zone covers the left two columns.
         let zone = MultiPolygon(vec![Polygon::new(
-            LineString::from(vec![
-                (0.0, 0.0),
-                (2.0, 0.0),
-                (2.0, 2.0),
-                (0.0, 2.0),
-                (0.0, 0.0),
-            ]),
+            LineString::from(vec![(0.0, 0.0), (2.0, 0.0), (2.0, 2.0), (0.0, 2.0), (0.0, 0.0)]),
             vec![],
         )]);
         let s = zonal_sums(&g, &[zone]);
@@ -588,10 +527,7 @@ mod tests {
             LineString::from(vec![(0.0, 0.0), (3.0, 0.0), (3.0, 3.0), (0.0, 0.0)]),
             vec![],
         )]);
-        assert_eq!(
-            assign_cells(&bad, std::slice::from_ref(&square)).assigned_cells(),
-            0
-        );
+        assert_eq!(assign_cells(&bad, std::slice::from_ref(&square)).assigned_cells(), 0);
         assert!(assign_cells(&g, &[square]).assigned_cells() > 0);
     }
 
@@ -599,9 +535,7 @@ mod tests {
     fn shared_file(rel: &str) -> Option<PathBuf> {
         let dir = std::env::var("RENXING_SHARED_DATA")
             .map(PathBuf::from)
-            .unwrap_or_else(|_| {
-                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data")
-            });
+            .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
         let p = dir.join(rel);
         if p.exists() {
             Some(p)

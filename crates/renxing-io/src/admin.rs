@@ -106,15 +106,12 @@ pub fn read_admin(path: &Path, opts: &AdminOptions) -> Result<Vec<AdminUnit>> {
         _ => {
             return Err(IoError::new(
                 path,
-                format!(
-                    "unknown admin boundary format '.{ext}': use .geojson, .json, .shp or .gpkg"
-                ),
+                format!("unknown admin boundary format '.{ext}': use .geojson, .json, .shp or .gpkg"),
             ));
         }
     };
     let crs = effective_crs(path, opts.crs, declared)?;
-    let transformer = Transformer::to_wgs84(crs)
-        .map_err(|e| IoError::new(path, format!("coordinate system: {e}")))?;
+    let transformer = Transformer::to_wgs84(crs).map_err(|e| IoError::new(path, format!("coordinate system: {e}")))?;
     build_units(path, features, opts, &transformer)
 }
 
@@ -187,53 +184,29 @@ pub(crate) fn build_units(
             format!("fields found: {}", names.join(", "))
         }
     };
-    let find = |n: &str| {
-        names
-            .iter()
-            .find(|k| k.eq_ignore_ascii_case(n.trim()))
-            .cloned()
-    };
+    let find = |n: &str| names.iter().find(|k| k.eq_ignore_ascii_case(n.trim())).cloned();
     let explicit = |what: &str, n: &Option<String>| -> Result<Option<String>> {
         match n {
-            Some(n) => find(n).map(Some).ok_or_else(|| {
-                IoError::new(path, format!("no {what} field '{n}'; {}", fields_found()))
-            }),
+            Some(n) => find(n)
+                .map(Some)
+                .ok_or_else(|| IoError::new(path, format!("no {what} field '{n}'; {}", fields_found()))),
             None => Ok(None),
         }
     };
     let first_of = |cands: &[&str]| cands.iter().find_map(|c| find(c));
     let code_field = match explicit("code", &opts.code_field)? {
         Some(f) => Some(f),
-        None => first_of(&[
-            "adcode",
-            "code",
-            "admincode",
-            "gb",
-            "id",
-            "行政区划代码",
-            "区划代码",
-        ]),
+        None => first_of(&["adcode", "code", "admincode", "gb", "id", "行政区划代码", "区划代码"]),
     };
     let name_field = match explicit("name", &opts.name_field)? {
         Some(f) => Some(f),
-        None => first_of(&["name", "名称"]).or_else(|| {
-            names
-                .iter()
-                .find(|k| k.to_lowercase().ends_with("name"))
-                .cloned()
-        }),
+        None => {
+            first_of(&["name", "名称"]).or_else(|| names.iter().find(|k| k.to_lowercase().ends_with("name")).cloned())
+        }
     };
     let level_field = first_of(&["level", "级别"]);
-    let parent_field = first_of(&[
-        "parent",
-        "parent_code",
-        "parent_adcode",
-        "parentcode",
-        "parent_id",
-    ]);
-    let code_is_gb = code_field
-        .as_deref()
-        .is_some_and(|f| f.eq_ignore_ascii_case("gb"));
+    let parent_field = first_of(&["parent", "parent_code", "parent_adcode", "parentcode", "parent_id"]);
+    let code_is_gb = code_field.as_deref().is_some_and(|f| f.eq_ignore_ascii_case("gb"));
 
     let mut units = Vec::with_capacity(features.len());
     let mut seen: HashMap<(String, Option<String>), usize> = HashMap::new();
@@ -256,11 +229,7 @@ pub(crate) fn build_units(
                         format!("code field '{field}' is empty"),
                     )
                 })?;
-                if code_is_gb
-                    && c.len() == 9
-                    && c.starts_with("156")
-                    && c.bytes().all(|b| b.is_ascii_digit())
-                {
+                if code_is_gb && c.len() == 9 && c.starts_with("156") && c.bytes().all(|b| b.is_ascii_digit()) {
                     c[3..].to_string()
                 } else {
                     c
@@ -314,21 +283,16 @@ pub(crate) fn convert_polygons(
             }
         };
         if rings.is_empty() {
-            return Err(IoError::at(
-                path,
-                position,
-                format!("polygon {p} has no rings"),
-            ));
+            return Err(IoError::at(path, position, format!("polygon {p} has no rings")));
         }
         let mut converted = Vec::with_capacity(rings.len());
         for (k, ring) in rings.iter().enumerate() {
-            check_ring(ring)
-                .map_err(|m| IoError::at(path, position, format!("{} {m}", ring_name(k))))?;
+            check_ring(ring).map_err(|m| IoError::at(path, position, format!("{} {m}", ring_name(k))))?;
             let mut ls = Vec::with_capacity(ring.len());
             for (j, &[x, y]) in ring.iter().enumerate() {
-                let (lon, lat) = transformer.apply(x, y).map_err(|e| {
-                    IoError::at(path, position, format!("{} point {j}: {e}", ring_name(k)))
-                })?;
+                let (lon, lat) = transformer
+                    .apply(x, y)
+                    .map_err(|e| IoError::at(path, position, format!("{} point {j}: {e}", ring_name(k))))?;
                 ls.push(Coord { x: lon, y: lat });
             }
             converted.push(LineString(ls));
@@ -353,10 +317,7 @@ pub(crate) fn check_ring(ring: &[[f64; 2]]) -> std::result::Result<(), String> {
         .enumerate()
         .find(|(_, p)| !p[0].is_finite() || !p[1].is_finite())
     {
-        return Err(format!(
-            "point {j} ({}, {}) is not a finite number",
-            p[0], p[1]
-        ));
+        return Err(format!("point {j} ({}, {}) is not a finite number", p[0], p[1]));
     }
     let (first, last) = (ring[0], ring[ring.len() - 1]);
     if first != last {
@@ -420,9 +381,7 @@ fn ring_self_intersection(pts: &[Coord<f64>]) -> Option<(usize, usize, Coord<f64
         let j = (i + 1) % n;
         let (a, v) = edge(i);
         let c = edge(j).1;
-        if orient(a, v, c) == Orientation::Collinear
-            && (a.x - v.x) * (c.x - v.x) + (a.y - v.y) * (c.y - v.y) > 0.0
-        {
+        if orient(a, v, c) == Orientation::Collinear && (a.x - v.x) * (c.x - v.x) + (a.y - v.y) * (c.y - v.y) > 0.0 {
             return Some((i.min(j), i.max(j), v));
         }
     }
@@ -484,9 +443,7 @@ fn read_geojson_features(path: &Path) -> Result<(Vec<RawFeature>, Declared)> {
             let arr = root
                 .get("features")
                 .and_then(Json::as_array)
-                .ok_or_else(|| {
-                    IoError::new(path, "FeatureCollection without a 'features' array")
-                })?;
+                .ok_or_else(|| IoError::new(path, "FeatureCollection without a 'features' array"))?;
             arr.iter()
                 .enumerate()
                 .map(|(i, f)| geojson_feature(path, i, f))
@@ -494,14 +451,10 @@ fn read_geojson_features(path: &Path) -> Result<(Vec<RawFeature>, Declared)> {
         }
         "Feature" => vec![geojson_feature(path, 0, &root)?],
         "" => {
-            return Err(IoError::new(
-                path,
-                "not GeoJSON: the top-level object has no 'type'",
-            ));
+            return Err(IoError::new(path, "not GeoJSON: the top-level object has no 'type'"));
         }
         _ => {
-            let polygons =
-                geojson_polygons(&root).map_err(|m| IoError::at(path, "feature 0", m))?;
+            let polygons = geojson_polygons(&root).map_err(|m| IoError::at(path, "feature 0", m))?;
             vec![RawFeature {
                 index: 0,
                 polygons,
@@ -556,10 +509,7 @@ fn geojson_feature(path: &Path, index: usize, f: &Json) -> Result<RawFeature> {
         ));
     }
     let props = match f.get("properties") {
-        Some(Json::Object(o)) => o
-            .iter()
-            .map(|(k, v)| (k.clone(), json_to_text(v)))
-            .collect(),
+        Some(Json::Object(o)) => o.iter().map(|(k, v)| (k.clone(), json_to_text(v))).collect(),
         _ => Vec::new(),
     };
     let geometry = match f.get("geometry") {
@@ -583,11 +533,7 @@ fn geojson_feature(path: &Path, index: usize, f: &Json) -> Result<RawFeature> {
         };
         IoError::at(path, pos, m)
     })?;
-    Ok(RawFeature {
-        index,
-        polygons,
-        props,
-    })
+    Ok(RawFeature { index, polygons, props })
 }
 
 /// Polygons of a GeoJSON geometry object (`Polygon`, `MultiPolygon`, `GeometryCollection`).
@@ -649,9 +595,7 @@ fn json_rings(v: &Json, polygon: Option<usize>) -> std::result::Result<Vec<Vec<[
                 let y = a.get(1)?.as_f64()?;
                 Some([x, y])
             });
-            pts.push(xy.ok_or_else(|| {
-                format!("{} point {j} is not a position [x, y]: {pos}", pname(k))
-            })?);
+            pts.push(xy.ok_or_else(|| format!("{} point {j} is not a position [x, y]: {pos}", pname(k)))?);
         }
         out.push(pts);
     }
@@ -673,8 +617,7 @@ fn read_shapefile_features(path: &Path) -> Result<(Vec<RawFeature>, Declared)> {
         .map_err(|e| IoError::new(path, format!("cannot open shapefile: {e}")))?;
     let mut features = Vec::new();
     for (i, shape) in reader.iter_shapes().enumerate() {
-        let shape = shape
-            .map_err(|e| IoError::at(path, format!("shape {i}"), format!("cannot read: {e}")))?;
+        let shape = shape.map_err(|e| IoError::at(path, format!("shape {i}"), format!("cannot read: {e}")))?;
         let Some(record) = table.records.get(i) else {
             return Err(IoError::at(
                 path,
@@ -702,12 +645,7 @@ fn read_shapefile_features(path: &Path) -> Result<(Vec<RawFeature>, Declared)> {
                 ));
             }
         };
-        let props = table
-            .fields
-            .iter()
-            .cloned()
-            .zip(values.iter().cloned())
-            .collect();
+        let props = table.fields.iter().cloned().zip(values.iter().cloned()).collect();
         features.push(RawFeature {
             index: i,
             polygons: group_rings(rings),
@@ -728,10 +666,7 @@ fn read_shapefile_features(path: &Path) -> Result<(Vec<RawFeature>, Declared)> {
     Ok((features, declared))
 }
 
-fn ring_list<P>(
-    rings: Vec<shapefile::PolygonRing<P>>,
-    xy: impl Fn(&P) -> [f64; 2],
-) -> Vec<(bool, Vec<[f64; 2]>)> {
+fn ring_list<P>(rings: Vec<shapefile::PolygonRing<P>>, xy: impl Fn(&P) -> [f64; 2]) -> Vec<(bool, Vec<[f64; 2]>)> {
     rings
         .into_iter()
         .map(|r| match r {
@@ -827,10 +762,7 @@ fn declared_prj(wkt: &str) -> Declared {
 fn prj_epsg_hint(upper: &str) -> Option<u32> {
     let number_after = |pat: &str| -> Option<u32> {
         let i = upper.find(pat)? + pat.len();
-        let digits: String = upper[i..]
-            .chars()
-            .take_while(|c| c.is_ascii_digit())
-            .collect();
+        let digits: String = upper[i..].chars().take_while(|c| c.is_ascii_digit()).collect();
         digits.parse().ok()
     };
     const PAT: &str = "AUTHORITY[\"EPSG\",";
@@ -938,9 +870,7 @@ fn read_dbf(path: &Path) -> Result<DbfTable> {
         for f in &fields {
             let raw = &rec[f.offset..f.offset + f.len];
             let v = match f.kind {
-                b'I' if f.len == 4 => {
-                    Some(i32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]).to_string())
-                }
+                b'I' if f.len == 4 => Some(i32::from_le_bytes([raw[0], raw[1], raw[2], raw[3]]).to_string()),
                 b'O' | b'B' if f.len == 8 => {
                     let mut a = [0u8; 8];
                     a.copy_from_slice(raw);
@@ -974,10 +904,7 @@ fn read_dbf(path: &Path) -> Result<DbfTable> {
 fn dbf_encoding(path: &Path, body: &[u8], ldid: u8) -> Result<&'static encoding_rs::Encoding> {
     if let Ok(cpg) = std::fs::read_to_string(path.with_extension("cpg")) {
         let label = cpg.trim().to_ascii_lowercase();
-        let by_number = match label
-            .trim_start_matches("cp")
-            .trim_start_matches("windows-")
-        {
+        let by_number = match label.trim_start_matches("cp").trim_start_matches("windows-") {
             "936" => Some(encoding_rs::GBK),
             "65001" => Some(encoding_rs::UTF_8),
             "950" => Some(encoding_rs::BIG5),
@@ -1037,11 +964,7 @@ fn read_gpkg_features(path: &Path, layer: Option<&str>) -> Result<(Vec<RawFeatur
         let mut stack: Vec<Geometry<f64>> = match geom {
             Some(g) => vec![g],
             None => {
-                return Err(IoError::at(
-                    path,
-                    format!("feature {i}"),
-                    "feature has no geometry",
-                ));
+                return Err(IoError::at(path, format!("feature {i}"), "feature has no geometry"));
             }
         };
         while let Some(g) = stack.pop() {
@@ -1129,10 +1052,11 @@ mod tests {
         assert_eq!(units[7].geometry.0.len(), 4);
         // the file's own centroid_x/centroid_y of 福田 lies inside 福田
         let futian = &units[1];
-        assert!(futian.geometry.contains(&geo_types::Point::new(
-            114.04153456314172,
-            22.546179790257238
-        )));
+        assert!(
+            futian
+                .geometry
+                .contains(&geo_types::Point::new(114.04153456314172, 22.546179790257238))
+        );
         let bb = MultiPolygon(units.iter().flat_map(|u| u.geometry.0.clone()).collect())
             .bounding_rect()
             .expect("bbox");
@@ -1157,16 +1081,8 @@ mod tests {
         // Pudong's planar area in square degrees is in the DBF's Shape_Area column; our rings
         // must give the same figure (the file is lon/lat WGS84 per its .prj)
         let dbf = read_dbf(&p.with_extension("dbf")).expect("dbf");
-        let ia = dbf
-            .fields
-            .iter()
-            .position(|f| f == "Shape_Area")
-            .expect("Shape_Area");
-        let ic = dbf
-            .fields
-            .iter()
-            .position(|f| f == "ADMINCODE")
-            .expect("ADMINCODE");
+        let ia = dbf.fields.iter().position(|f| f == "Shape_Area").expect("Shape_Area");
+        let ic = dbf.fields.iter().position(|f| f == "ADMINCODE").expect("ADMINCODE");
         for (u, rec) in units.iter().zip(dbf.records.iter().flatten()) {
             assert_eq!(rec[ic].as_deref(), Some(u.code.as_str()));
             let dbf_area: f64 = rec[ia].as_deref().expect("area").parse().expect("number");
@@ -1199,12 +1115,7 @@ mod tests {
         // 1 province + 18 cities + 157 counties (data README)
         assert_eq!(wgs.len(), 176);
         assert_eq!(gcj.len(), 176);
-        assert_eq!(
-            wgs.iter()
-                .filter(|u| u.level.as_deref() == Some("county"))
-                .count(),
-            157
-        );
+        assert_eq!(wgs.iter().filter(|u| u.level.as_deref() == Some("county")).count(), 157);
         // Jiyuan 419001 is both a city and a county: allowed, different levels
         assert_eq!(wgs.iter().filter(|u| u.code == "419001").count(), 2);
         let mut max = 0.0f64;
@@ -1224,9 +1135,7 @@ mod tests {
                 }
             }
         }
-        eprintln!(
-            "henan: {n} vertices, max distance GCJ-02 file (converted) to WGS84 file {max:.3} m"
-        );
+        eprintln!("henan: {n} vertices, max distance GCJ-02 file (converted) to WGS84 file {max:.3} m");
         // the WGS84 file was made by a single-step inverse, ≤ 3.3 m off (data README)
         assert!(max <= 5.0, "{max}");
         assert!(n > 100_000, "{n}");
@@ -1266,29 +1175,22 @@ mod tests {
         let p = write(&dir, "bowtie.geojson", bowtie);
         let e = read_admin(&p, &AdminOptions::default()).expect_err("bowtie");
         assert_eq!(e.position.as_deref(), Some("feature 0 (code 7)"));
-        assert!(
-            e.message.starts_with("polygon 1 ring 0 intersects itself"),
-            "{e}"
-        );
+        assert!(e.message.starts_with("polygon 1 ring 0 intersects itself"), "{e}");
 
         let spike = r#"{"type":"Polygon","coordinates":[[[0,0],[2,0],[1,0],[1,1],[0,0]]]}"#;
-        let e = read_admin(&write(&dir, "spike.json", spike), &AdminOptions::default())
-            .expect_err("spike");
+        let e = read_admin(&write(&dir, "spike.json", spike), &AdminOptions::default()).expect_err("spike");
         assert!(e.message.contains("intersects itself"), "{e}");
 
         let touch = r#"{"type":"Polygon","coordinates":[[[0,0],[4,0],[4,4],[2,0],[0,4],[0,0]]]}"#;
-        let e = read_admin(&write(&dir, "touch.json", touch), &AdminOptions::default())
-            .expect_err("touch");
+        let e = read_admin(&write(&dir, "touch.json", touch), &AdminOptions::default()).expect_err("touch");
         assert!(e.message.contains("intersects itself"), "{e}");
 
         let short = r#"{"type":"Polygon","coordinates":[[[0,0],[1,0],[0,0]]]}"#;
-        let e = read_admin(&write(&dir, "short.json", short), &AdminOptions::default())
-            .expect_err("short");
+        let e = read_admin(&write(&dir, "short.json", short), &AdminOptions::default()).expect_err("short");
         assert!(e.message.contains("has only 3 positions"), "{e}");
 
         let hole = r#"{"type":"Polygon","coordinates":[[[0,0],[4,0],[4,4],[0,4],[0,0]],[[1,1],[2,1],[1,1],[2,1]]]}"#;
-        let e = read_admin(&write(&dir, "hole.json", hole), &AdminOptions::default())
-            .expect_err("hole");
+        let e = read_admin(&write(&dir, "hole.json", hole), &AdminOptions::default()).expect_err("hole");
         assert!(e.message.starts_with("ring 1"), "{e}");
 
         let metres = r#"{"type":"Polygon","coordinates":[[[500000,3000000],[500100,3000000],[500100,3000100],[500000,3000000]]]}"#;
@@ -1309,8 +1211,7 @@ mod tests {
         assert!((ok[0].geometry.0[0].exterior().0[0].x - 114.0).abs() < 1e-9);
 
         let dup = format!(r#"{{"type":"FeatureCollection","features":[{good},{good}]}}"#);
-        let e = read_admin(&write(&dir, "dup.geojson", &dup), &AdminOptions::default())
-            .expect_err("dup");
+        let e = read_admin(&write(&dir, "dup.geojson", &dup), &AdminOptions::default()).expect_err("dup");
         assert!(
             e.message
                 .contains("code 110101 (level not given) is already used by feature 0"),
@@ -1326,12 +1227,7 @@ mod tests {
             &AdminOptions::default(),
         )
         .expect_err("json");
-        assert!(
-            e.position
-                .as_deref()
-                .is_some_and(|p| p.starts_with("line 2")),
-            "{e}"
-        );
+        assert!(e.position.as_deref().is_some_and(|p| p.starts_with("line 2")), "{e}");
 
         let opts = AdminOptions {
             code_field: Some("kode".into()),
@@ -1339,8 +1235,7 @@ mod tests {
         };
         let e = read_admin(&write(&dir, "one.geojson", good), &opts).expect_err("missing field");
         assert!(
-            e.message
-                .contains("no code field 'kode'; fields found: adcode, name"),
+            e.message.contains("no code field 'kode'; fields found: adcode, name"),
             "{e}"
         );
 
@@ -1360,29 +1255,18 @@ mod tests {
             x1 = x0 + 1000.0,
             y1 = y0 + 1000.0
         );
-        let units =
-            read_admin(&write(&dir, "m.geojson", &text), &AdminOptions::default()).expect("3857");
+        let units = read_admin(&write(&dir, "m.geojson", &text), &AdminOptions::default()).expect("3857");
         let u = &units[0];
         assert_eq!((u.code.as_str(), u.name.as_str()), ("110101", "东城区"));
         assert_eq!(u.level.as_deref(), Some("district"));
         assert_eq!(u.parent.as_deref(), Some("110100"));
         let c = u.geometry.0[0].exterior().0[0];
-        assert!(
-            (c.x - 116.3975).abs() < 1e-8 && (c.y - 39.9087).abs() < 1e-8,
-            "{c:?}"
-        );
+        assert!((c.x - 116.3975).abs() < 1e-8 && (c.y - 39.9087).abs() < 1e-8, "{c:?}");
         // Tianditu style: EPSG:4490 declared, `gb` = 156 + adcode
         let tdt = r#"{"type":"FeatureCollection","crs":{"type":"name","properties":{"name":"urn:ogc:def:crs:EPSG::4490"}},"features":[{"type":"Feature","properties":{"name":"鄂城区","gb":"156420704"},"geometry":{"type":"MultiPolygon","coordinates":[[[[114.8,30.3],[114.9,30.3],[114.9,30.4],[114.8,30.3]]]]}}]}"#;
-        let units =
-            read_admin(&write(&dir, "t.geojson", tdt), &AdminOptions::default()).expect("4490");
-        assert_eq!(
-            (units[0].code.as_str(), units[0].name.as_str()),
-            ("420704", "鄂城区")
-        );
-        assert_eq!(
-            units[0].geometry.0[0].exterior().0[1],
-            Coord { x: 114.9, y: 30.3 }
-        );
+        let units = read_admin(&write(&dir, "t.geojson", tdt), &AdminOptions::default()).expect("4490");
+        assert_eq!((units[0].code.as_str(), units[0].name.as_str()), ("420704", "鄂城区"));
+        assert_eq!(units[0].geometry.0[0].exterior().0[1], Coord { x: 114.9, y: 30.3 });
     }
 
     #[test]
@@ -1392,12 +1276,15 @@ mod tests {
         };
         let dir = tempfile::tempdir().expect("tempdir");
         for ext in ["shp", "shx", "dbf"] {
-            std::fs::copy(p.with_extension(ext), dir.path().join(format!("sh.{ext}")))
-                .expect("copy");
+            std::fs::copy(p.with_extension(ext), dir.path().join(format!("sh.{ext}"))).expect("copy");
         }
         let copy = dir.path().join("sh.shp");
         // a projected .prj must be confirmed by an explicit crs
-        std::fs::write(dir.path().join("sh.prj"), "PROJCS[\"CGCS2000_3_Degree_GK_CM_120E\",GEOGCS[\"GCS_China_Geodetic_Coordinate_System_2000\"]]").expect("prj");
+        std::fs::write(
+            dir.path().join("sh.prj"),
+            "PROJCS[\"CGCS2000_3_Degree_GK_CM_120E\",GEOGCS[\"GCS_China_Geodetic_Coordinate_System_2000\"]]",
+        )
+        .expect("prj");
         let e = read_admin(&copy, &AdminOptions::default()).expect_err("projected prj");
         assert!(
             e.message.contains("pass the crs explicitly")
@@ -1427,12 +1314,7 @@ mod tests {
         let e = read_admin(&copy, &AdminOptions::default()).expect_err("cpg utf-8");
         assert!(e.message.contains("not valid UTF-8"), "{e}");
         std::fs::write(dir.path().join("sh.cpg"), "936").expect("cpg");
-        assert_eq!(
-            read_admin(&copy, &AdminOptions::default())
-                .expect("cpg 936")
-                .len(),
-            17
-        );
+        assert_eq!(read_admin(&copy, &AdminOptions::default()).expect("cpg 936").len(), 17);
     }
 
     #[test]
@@ -1440,21 +1322,13 @@ mod tests {
         // EPSG names per crs-definitions: 4526 = 3-degree GK zone 38, 4547 = 3-degree GK CM 114E,
         // 4498 = GK zone 20, 4508 = GK CM 111E
         let hint = |s: &str| prj_epsg_hint(&s.to_ascii_uppercase());
-        assert_eq!(
-            hint("PROJCS[\"CGCS2000_3_Degree_GK_Zone_38\",GEOGCS[]]"),
-            Some(4526)
-        );
+        assert_eq!(hint("PROJCS[\"CGCS2000_3_Degree_GK_Zone_38\",GEOGCS[]]"), Some(4526));
         assert_eq!(hint("PROJCS[\"CGCS2000_3_Degree_GK_CM_114E\"]"), Some(4547));
         assert_eq!(hint("PROJCS[\"CGCS2000_GK_Zone_20\"]"), Some(4498));
         assert_eq!(hint("PROJCS[\"CGCS2000_GK_CM_111E\"]"), Some(4508));
+        assert_eq!(hint("PROJCS[\"WGS_1984_Web_Mercator_Auxiliary_Sphere\"]"), Some(3857));
         assert_eq!(
-            hint("PROJCS[\"WGS_1984_Web_Mercator_Auxiliary_Sphere\"]"),
-            Some(3857)
-        );
-        assert_eq!(
-            hint(
-                "PROJCS[\"x\",GEOGCS[\"y\",AUTHORITY[\"EPSG\",\"4490\"]],AUTHORITY[\"EPSG\",\"4547\"]]"
-            ),
+            hint("PROJCS[\"x\",GEOGCS[\"y\",AUTHORITY[\"EPSG\",\"4490\"]],AUTHORITY[\"EPSG\",\"4547\"]]"),
             Some(4547)
         );
         assert_eq!(hint("GEOGCS[\"Beijing 1954\"]"), None);

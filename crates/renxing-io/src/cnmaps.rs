@@ -124,11 +124,7 @@ impl CnmapsFilter {
     }
 
     fn keeps(&self, code: &str, level: CnLevel) -> bool {
-        (self.code_prefixes.is_empty()
-            || self
-                .code_prefixes
-                .iter()
-                .any(|p| code.starts_with(p.as_str())))
+        (self.code_prefixes.is_empty() || self.code_prefixes.iter().any(|p| code.starts_with(p.as_str())))
             && (self.levels.is_empty() || self.levels.contains(&level))
     }
 }
@@ -181,11 +177,7 @@ pub fn read_cnmaps(archive: &Path, index: &Path, filter: &CnmapsFilter) -> Resul
         };
         let parent = match r.level {
             CnLevel::Country => None,
-            CnLevel::Province => Some(
-                country
-                    .clone()
-                    .ok_or_else(|| missing("country row".into()))?,
-            ),
+            CnLevel::Province => Some(country.clone().ok_or_else(|| missing("country row".into()))?),
             CnLevel::City => {
                 let p = r.province.as_deref().unwrap_or("");
                 Some(
@@ -220,8 +212,8 @@ pub fn read_cnmaps(archive: &Path, index: &Path, filter: &CnmapsFilter) -> Resul
     let wanted: HashSet<&str> = selected.iter().map(|(r, _)| r.entry.as_str()).collect();
     let geometries = read_archive_entries(archive, &wanted)?;
 
-    let transformer = Transformer::to_wgs84(Crs::Gcj02)
-        .map_err(|e| IoError::new(archive, format!("coordinate system: {e}")))?;
+    let transformer =
+        Transformer::to_wgs84(Crs::Gcj02).map_err(|e| IoError::new(archive, format!("coordinate system: {e}")))?;
     let mut converted: HashMap<&str, geo_types::MultiPolygon<f64>> = HashMap::new();
     let mut units = Vec::with_capacity(selected.len());
     for (r, parent) in selected {
@@ -231,10 +223,7 @@ pub fn read_cnmaps(archive: &Path, index: &Path, filter: &CnmapsFilter) -> Resul
                 let raw = geometries.get(r.entry.as_str()).ok_or_else(|| {
                     IoError::new(
                         archive,
-                        format!(
-                            "no entry {} (listed in the index for {} {})",
-                            r.entry, r.code, r.name
-                        ),
+                        format!("no entry {} (listed in the index for {} {})", r.entry, r.code, r.name),
                     )
                 })?;
                 let position = format!("entry {} (code {})", r.entry, r.code);
@@ -266,9 +255,8 @@ fn read_index(index: &Path) -> Result<Vec<IndexRow>> {
     if !index.exists() {
         return Err(IoError::new(index, "file not found"));
     }
-    let conn =
-        rusqlite::Connection::open_with_flags(index, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-            .map_err(|e| IoError::new(index, format!("cannot open SQLite index: {e}")))?;
+    let conn = rusqlite::Connection::open_with_flags(index, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| IoError::new(index, format!("cannot open SQLite index: {e}")))?;
     let sql_err = |e: rusqlite::Error| IoError::at(index, "table ADMINISTRATIVE", e.to_string());
     let mut stmt = conn
         .prepare("SELECT id, country, province, city, district, path, level FROM ADMINISTRATIVE")
@@ -297,9 +285,7 @@ fn read_index(index: &Path) -> Result<Vec<IndexRow>> {
             continue; // sea zone, neighbouring countries
         }
         let at = || format!("row id {id}");
-        let stem = entry[LAND_DIR.len()..]
-            .strip_suffix(".geojson")
-            .unwrap_or("");
+        let stem = entry[LAND_DIR.len()..].strip_suffix(".geojson").unwrap_or("");
         if stem.len() != 6 || !stem.bytes().all(|b| b.is_ascii_digit()) {
             return Err(IoError::at(
                 index,
@@ -317,13 +303,7 @@ fn read_index(index: &Path) -> Result<Vec<IndexRow>> {
             CnLevel::District => district.clone(),
         }
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| {
-            IoError::at(
-                index,
-                at(),
-                format!("no name for the {} level", level.as_str()),
-            )
-        })?;
+        .ok_or_else(|| IoError::at(index, at(), format!("no name for the {} level", level.as_str())))?;
         rows.push(IndexRow {
             id,
             code: stem.to_string(),
@@ -364,9 +344,9 @@ impl Write for ChunkWriter {
     fn flush(&mut self) -> std::io::Result<()> {
         if !self.buf.is_empty() {
             let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK));
-            self.tx.send(chunk).map_err(|_| {
-                std::io::Error::new(std::io::ErrorKind::BrokenPipe, "reader stopped")
-            })?;
+            self.tx
+                .send(chunk)
+                .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "reader stopped"))?;
         }
         Ok(())
     }
@@ -401,10 +381,7 @@ impl Read for ChunkReader {
 }
 
 /// Streams the tar.xz and parses the wanted entries' geometries.
-fn read_archive_entries(
-    archive: &Path,
-    wanted: &HashSet<&str>,
-) -> Result<HashMap<String, RawPolygons>> {
+fn read_archive_entries(archive: &Path, wanted: &HashSet<&str>) -> Result<HashMap<String, RawPolygons>> {
     let file = std::fs::File::open(archive).map_err(|e| IoError::os(archive, e))?;
     let (tx, rx) = sync_channel::<Vec<u8>>(8);
     let decoder = std::thread::spawn(move || {
@@ -430,16 +407,11 @@ fn read_archive_entries(
             offset: 0,
         };
         let mut tar = tar::Archive::new(reader);
-        let entries = tar.entries().map_err(|e| {
-            IoError::at(
-                archive,
-                "byte 0 of the tar stream",
-                format!("not a tar archive: {e}"),
-            )
-        })?;
+        let entries = tar
+            .entries()
+            .map_err(|e| IoError::at(archive, "byte 0 of the tar stream", format!("not a tar archive: {e}")))?;
         for entry in entries {
-            let mut entry =
-                entry.map_err(|e| IoError::new(archive, format!("corrupt tar stream: {e}")))?;
+            let mut entry = entry.map_err(|e| IoError::new(archive, format!("corrupt tar stream: {e}")))?;
             let at = format!("byte {} of the tar stream", entry.raw_header_position());
             let path = entry
                 .path()
@@ -451,13 +423,9 @@ fn read_archive_entries(
                 continue;
             }
             let mut text = String::new();
-            entry.read_to_string(&mut text).map_err(|e| {
-                IoError::at(
-                    archive,
-                    format!("entry {path}"),
-                    format!("cannot read: {e}"),
-                )
-            })?;
+            entry
+                .read_to_string(&mut text)
+                .map_err(|e| IoError::at(archive, format!("entry {path}"), format!("cannot read: {e}")))?;
             let json: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
                 IoError::at(
                     archive,
@@ -465,8 +433,7 @@ fn read_archive_entries(
                     format!("not valid JSON: {e}"),
                 )
             })?;
-            let polygons = geojson_polygons(&json)
-                .map_err(|m| IoError::at(archive, format!("entry {path}"), m))?;
+            let polygons = geojson_polygons(&json).map_err(|m| IoError::at(archive, format!("entry {path}"), m))?;
             found.insert(path, polygons);
             if found.len() == wanted.len() {
                 break;
@@ -489,23 +456,14 @@ fn read_archive_entries(
     tar_result?;
     let complete = found.len() == wanted.len();
     if !complete {
-        let mut missing: Vec<&str> = wanted
-            .iter()
-            .copied()
-            .filter(|w| !found.contains_key(*w))
-            .collect();
+        let mut missing: Vec<&str> = wanted.iter().copied().filter(|w| !found.contains_key(*w)).collect();
         missing.sort_unstable();
         return Err(IoError::new(
             archive,
             format!(
                 "{} entries listed in the index are not in the archive, e.g. {}",
                 missing.len(),
-                missing
-                    .iter()
-                    .take(3)
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                missing.iter().take(3).copied().collect::<Vec<_>>().join(", ")
             ),
         ));
     }
@@ -530,9 +488,7 @@ mod tests {
         assert_eq!(CnmapsFilter::under("110000").code_prefixes, ["11"]);
         assert_eq!(CnmapsFilter::under("420100").code_prefixes, ["4201"]);
         assert_eq!(
-            CnmapsFilter::under("420102")
-                .and_under("500000")
-                .code_prefixes,
+            CnmapsFilter::under("420102").and_under("500000").code_prefixes,
             ["420102", "50"]
         );
         assert_eq!(CnmapsFilter::under("100000"), CnmapsFilter::default());
@@ -549,13 +505,10 @@ mod tests {
         let Some((archive, index)) = files() else {
             return;
         };
-        let Some(census) = shared_data::file("cn/beijing/census2020_district_population.csv")
-        else {
+        let Some(census) = shared_data::file("cn/beijing/census2020_district_population.csv") else {
             return;
         };
-        let filter = CnmapsFilter::under("110000")
-            .and_under("420100")
-            .and_under("500000");
+        let filter = CnmapsFilter::under("110000").and_under("420100").and_under("500000");
         let t0 = std::time::Instant::now();
         let all = read_cnmaps(&archive, &index, &filter).expect("read");
         eprintln!(
@@ -567,11 +520,7 @@ mod tests {
 
         // --- Beijing: census bulletin lists 16 districts with adcodes 110101…110119
         let bj: Vec<&AdminUnit> = all.iter().filter(|u| u.code.starts_with("11")).collect();
-        let districts: Vec<&AdminUnit> = bj
-            .iter()
-            .copied()
-            .filter(|u| level(u, "district"))
-            .collect();
+        let districts: Vec<&AdminUnit> = bj.iter().copied().filter(|u| level(u, "district")).collect();
         let mut rdr = csv::Reader::from_path(&census).expect("census csv");
         let mut expected: Vec<(String, String)> = rdr
             .records()
@@ -581,55 +530,30 @@ mod tests {
             })
             .collect();
         expected.sort();
-        let got: Vec<(String, String)> = districts
-            .iter()
-            .map(|u| (u.code.clone(), u.name.clone()))
-            .collect();
+        let got: Vec<(String, String)> = districts.iter().map(|u| (u.code.clone(), u.name.clone())).collect();
         assert_eq!(districts.len(), 16);
         assert_eq!(got, expected);
         // parent chain: district → 110100 (city) → 110000 (province) → 100000 (country)
-        assert!(
-            districts
-                .iter()
-                .all(|u| u.parent.as_deref() == Some("110100"))
-        );
+        assert!(districts.iter().all(|u| u.parent.as_deref() == Some("110100")));
         let city = bj.iter().find(|u| level(u, "city")).expect("city");
         assert_eq!(
-            (
-                city.code.as_str(),
-                city.name.as_str(),
-                city.parent.as_deref()
-            ),
+            (city.code.as_str(), city.name.as_str(), city.parent.as_deref()),
             ("110100", "北京市", Some("110000"))
         );
         let prov = bj.iter().find(|u| level(u, "province")).expect("province");
         assert_eq!(
-            (
-                prov.code.as_str(),
-                prov.name.as_str(),
-                prov.parent.as_deref()
-            ),
+            (prov.code.as_str(), prov.name.as_str(), prov.parent.as_deref()),
             ("110000", "北京市", Some("100000"))
         );
         assert_eq!(bj.len(), 18);
         // children tile the parent: district areas add up to the province area (planar, deg²)
         let sum: f64 = districts.iter().map(|u| u.geometry.unsigned_area()).sum();
         let whole = prov.geometry.unsigned_area();
-        eprintln!(
-            "Beijing: sum of district areas / province area = {:.6}",
-            sum / whole
-        );
+        eprintln!("Beijing: sum of district areas / province area = {:.6}", sum / whole);
         assert!((sum - whole).abs() / whole < 1e-3, "{sum} vs {whole}");
         // Tiananmen (WGS84 116.3975, 39.9087) lies in Dongcheng 110101 after GCJ-02 → WGS84
-        let dongcheng = districts
-            .iter()
-            .find(|u| u.code == "110101")
-            .expect("110101");
-        assert!(
-            dongcheng
-                .geometry
-                .contains(&geo_types::Point::new(116.3975, 39.9087))
-        );
+        let dongcheng = districts.iter().find(|u| u.code == "110101").expect("110101");
+        assert!(dongcheng.geometry.contains(&geo_types::Point::new(116.3975, 39.9087)));
 
         // --- Wuhan: 13 districts 420102…420117 (index rows), parent 420100 → 420000
         let wh: Vec<&AdminUnit> = all
@@ -638,10 +562,7 @@ mod tests {
             .collect();
         assert_eq!(wh.len(), 13);
         assert!(wh.iter().all(|u| u.parent.as_deref() == Some("420100")));
-        assert_eq!(
-            (wh[0].code.as_str(), wh[0].name.as_str()),
-            ("420102", "江岸区")
-        );
+        assert_eq!((wh[0].code.as_str(), wh[0].name.as_str()), ("420102", "江岸区"));
         assert_eq!(wh[12].code, "420117");
         let wcity = all.iter().find(|u| u.code == "420100").expect("420100");
         assert_eq!(
@@ -651,12 +572,7 @@ mod tests {
         // each district's interior point is inside its own polygon and in no other district
         for u in &wh {
             let p = u.geometry.interior_point().expect("interior point");
-            assert_eq!(
-                wh.iter().filter(|v| v.geometry.contains(&p)).count(),
-                1,
-                "{}",
-                u.code
-            );
+            assert_eq!(wh.iter().filter(|v| v.geometry.contains(&p)).count(), 1, "{}", u.code);
         }
 
         // --- Chongqing: the province file 500000 also serves as the city
@@ -696,16 +612,10 @@ mod tests {
             return;
         };
         let dir = tempfile::tempdir().expect("tempdir");
-        let e = read_cnmaps(
-            &archive,
-            &dir.path().join("none.db"),
-            &CnmapsFilter::default(),
-        )
-        .expect_err("no index");
+        let e = read_cnmaps(&archive, &dir.path().join("none.db"), &CnmapsFilter::default()).expect_err("no index");
         assert!(e.to_string().contains("none.db"), "{e}");
         // nothing matches a bogus prefix: a clear error, before any decompression
-        let e =
-            read_cnmaps(&archive, &index, &CnmapsFilter::under("990000")).expect_err("no match");
+        let e = read_cnmaps(&archive, &index, &CnmapsFilter::under("990000")).expect_err("no match");
         assert!(e.message.contains("no unit matches the filter"), "{e}");
         // a truncated archive: an xz error, not a panic
         let bytes = std::fs::read(&archive).expect("read");
@@ -726,16 +636,8 @@ mod tests {
         let t0 = std::time::Instant::now();
         let units = read_cnmaps(&archive, &index, &CnmapsFilter::default()).expect("all");
         let secs = t0.elapsed().as_secs_f64();
-        let count = |l: &str| {
-            units
-                .iter()
-                .filter(|u| u.level.as_deref() == Some(l))
-                .count()
-        };
-        let vertices: usize = units
-            .iter()
-            .map(|u| geo::CoordsIter::coords_count(&u.geometry))
-            .sum();
+        let count = |l: &str| units.iter().filter(|u| u.level.as_deref() == Some(l)).count();
+        let vertices: usize = units.iter().map(|u| geo::CoordsIter::coords_count(&u.geometry)).sum();
         eprintln!(
             "cnmaps full scan: {} units ({} country, {} provinces, {} cities, {} districts), {vertices} vertices, {secs:.1} s",
             units.len(),
@@ -746,12 +648,7 @@ mod tests {
         );
         // index rows on amap/land (sqlite3 count): 1 + 34 + 370 + 2,875
         assert_eq!(
-            (
-                count("country"),
-                count("province"),
-                count("city"),
-                count("district")
-            ),
+            (count("country"), count("province"), count("city"), count("district")),
             (1, 34, 370, 2875)
         );
     }

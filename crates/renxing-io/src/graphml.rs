@@ -117,10 +117,7 @@ struct RawEdge {
     data: HashMap<String, String>,
 }
 
-fn attr_of(
-    e: &quick_xml::events::BytesStart<'_>,
-    key: &[u8],
-) -> std::result::Result<Option<String>, String> {
+fn attr_of(e: &quick_xml::events::BytesStart<'_>, key: &[u8]) -> std::result::Result<Option<String>, String> {
     for a in e.attributes() {
         let a = a.map_err(|err| format!("malformed attribute: {err}"))?;
         if a.key.as_ref() == key {
@@ -157,13 +154,9 @@ pub fn read_graphml_with(path: &Path, opts: &GraphmlOptions) -> Result<RoadData>
     let mut in_text = false;
     let mut graphs = 0usize;
     loop {
-        let ev = reader.read_event_into(&mut buf).map_err(|e| {
-            IoError::at(
-                path,
-                at_line(reader.error_position()),
-                format!("malformed XML: {e}"),
-            )
-        })?;
+        let ev = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| IoError::at(path, at_line(reader.error_position()), format!("malformed XML: {e}")))?;
         let pos = reader.buffer_position();
         let err = |m: String| IoError::at(path, at_line(pos), m);
         match ev {
@@ -181,12 +174,8 @@ pub fn read_graphml_with(path: &Path, opts: &GraphmlOptions) -> Result<RoadData>
                         let id = attr_of(e, b"id")
                             .map_err(&err)?
                             .ok_or_else(|| err("<key> without id".into()))?;
-                        let an = attr_of(e, b"attr.name")
-                            .map_err(&err)?
-                            .unwrap_or_else(|| id.clone());
-                        let domain = attr_of(e, b"for")
-                            .map_err(&err)?
-                            .unwrap_or_else(|| "all".into());
+                        let an = attr_of(e, b"attr.name").map_err(&err)?.unwrap_or_else(|| id.clone());
+                        let domain = attr_of(e, b"for").map_err(&err)?.unwrap_or_else(|| "all".into());
                         keys.insert(
                             id.clone(),
                             Key {
@@ -209,9 +198,7 @@ pub fn read_graphml_with(path: &Path, opts: &GraphmlOptions) -> Result<RoadData>
                     b"graph" => {
                         graphs += 1;
                         if graphs > 1 {
-                            return Err(err(
-                                "more than one (or a nested) <graph>: not supported".into()
-                            ));
+                            return Err(err("more than one (or a nested) <graph>: not supported".into()));
                         }
                         if let Some(d) = attr_of(e, b"edgedefault").map_err(&err)? {
                             edgedefault_directed = d != "undirected";
@@ -250,13 +237,7 @@ pub fn read_graphml_with(path: &Path, opts: &GraphmlOptions) -> Result<RoadData>
                         text.clear();
                         in_text = !empty;
                         if empty {
-                            store_data(
-                                &mut owner,
-                                in_graph,
-                                &mut graph_data,
-                                data_key.take(),
-                                String::new(),
-                            );
+                            store_data(&mut owner, in_graph, &mut graph_data, data_key.take(), String::new());
                         }
                     }
                     _ => {}
@@ -268,10 +249,7 @@ pub fn read_graphml_with(path: &Path, opts: &GraphmlOptions) -> Result<RoadData>
                 }
             }
             Event::Text(ref t) if in_text => {
-                text.push_str(
-                    &t.xml10_content()
-                        .map_err(|e| err(format!("bad text: {e}")))?,
-                );
+                text.push_str(&t.xml10_content().map_err(|e| err(format!("bad text: {e}")))?);
             }
             Event::CData(ref t) if in_text => {
                 text.push_str(&String::from_utf8_lossy(t.as_ref()));
@@ -313,35 +291,23 @@ pub fn read_graphml_with(path: &Path, opts: &GraphmlOptions) -> Result<RoadData>
         return Err(IoError::at(
             path,
             at_line(reader.buffer_position()),
-            format!(
-                "file ends inside <{}> (truncated?)",
-                String::from_utf8_lossy(open)
-            ),
+            format!("file ends inside <{}> (truncated?)", String::from_utf8_lossy(open)),
         ));
     }
     if graphs == 0 {
-        return Err(IoError::new(
-            path,
-            "no <graph> element: not a GraphML graph",
-        ));
+        return Err(IoError::new(path, "no <graph> element: not a GraphML graph"));
     }
 
     // Attribute values by name, with key defaults.
     let named = |data: &HashMap<String, String>, domain: &str| -> HashMap<String, String> {
         let mut out: HashMap<String, String> = HashMap::new();
-        for k in keys
-            .values()
-            .filter(|k| k.domain == domain || k.domain == "all")
-        {
+        for k in keys.values().filter(|k| k.domain == domain || k.domain == "all") {
             if let Some(d) = &k.default {
                 out.insert(k.name.clone(), d.clone());
             }
         }
         for (id, v) in data {
-            let name = keys
-                .get(id)
-                .map(|k| k.name.clone())
-                .unwrap_or_else(|| id.clone());
+            let name = keys.get(id).map(|k| k.name.clone()).unwrap_or_else(|| id.clone());
             out.insert(name, v.clone());
         }
         out
@@ -355,8 +321,7 @@ pub fn read_graphml_with(path: &Path, opts: &GraphmlOptions) -> Result<RoadData>
             .map_err(|e| IoError::new(path, format!("graph attribute crs: {e}")))?,
         (None, None) => Crs::Wgs84,
     };
-    let tf = Transformer::to_wgs84(crs)
-        .map_err(|e| IoError::new(path, format!("coordinate system {crs}: {e}")))?;
+    let tf = Transformer::to_wgs84(crs).map_err(|e| IoError::new(path, format!("coordinate system {crs}: {e}")))?;
 
     let mut data = RoadData {
         source: path.display().to_string(),
@@ -370,20 +335,10 @@ pub fn read_graphml_with(path: &Path, opts: &GraphmlOptions) -> Result<RoadData>
             let (k, v) = names
                 .iter()
                 .find_map(|k| a.get(*k).map(|v| (*k, v)))
-                .ok_or_else(|| {
-                    IoError::at(
-                        path,
-                        pos(),
-                        format!("node {} has no '{}' attribute", n.id, names[0]),
-                    )
-                })?;
-            v.trim().parse::<f64>().map_err(|_| {
-                IoError::at(
-                    path,
-                    pos(),
-                    format!("node {}: '{k}' value '{v}' is not a number", n.id),
-                )
-            })
+                .ok_or_else(|| IoError::at(path, pos(), format!("node {} has no '{}' attribute", n.id, names[0])))?;
+            v.trim()
+                .parse::<f64>()
+                .map_err(|_| IoError::at(path, pos(), format!("node {}: '{k}' value '{v}' is not a number", n.id)))
         };
         let (x, y) = (num(&["x", "lon"])?, num(&["y", "lat"])?);
         let (lon, lat) = tf
@@ -396,11 +351,7 @@ pub fn read_graphml_with(path: &Path, opts: &GraphmlOptions) -> Result<RoadData>
                 .or_else(|| a.get("osmid").and_then(|v| v.trim().parse::<i64>().ok()))
                 .unwrap_or(i as i64);
         if index.insert(n.id.clone(), data.nodes.len()).is_some() {
-            return Err(IoError::at(
-                path,
-                pos(),
-                format!("duplicate node id '{}'", n.id),
-            ));
+            return Err(IoError::at(path, pos(), format!("duplicate node id '{}'", n.id)));
         }
         data.nodes.push(RoadNode { id, lon, lat });
     }
@@ -420,14 +371,9 @@ pub fn read_graphml_with(path: &Path, opts: &GraphmlOptions) -> Result<RoadData>
         let (u, v) = (end(&e.source)?, end(&e.target)?);
         let pu = (data.nodes[u].lon, data.nodes[u].lat);
         let pv = (data.nodes[v].lon, data.nodes[v].lat);
-        let shape = match a
-            .get("geometry")
-            .map(|g| g.trim())
-            .filter(|g| !g.is_empty())
-        {
+        let shape = match a.get("geometry").map(|g| g.trim()).filter(|g| !g.is_empty()) {
             Some(wkt) => {
-                let pts = parse_wkt_linestring(wkt)
-                    .map_err(|m| IoError::at(path, pos(), format!("geometry: {m}")))?;
+                let pts = parse_wkt_linestring(wkt).map_err(|m| IoError::at(path, pos(), format!("geometry: {m}")))?;
                 let pts = pts
                     .into_iter()
                     .map(|(x, y)| tf.apply(x, y))
@@ -439,9 +385,9 @@ pub fn read_graphml_with(path: &Path, opts: &GraphmlOptions) -> Result<RoadData>
         };
         let length_m = match a.get("length").map(|l| l.trim()).filter(|l| !l.is_empty()) {
             Some(l) => {
-                let l: f64 = l.parse().map_err(|_| {
-                    IoError::at(path, pos(), format!("edge length '{l}' is not a number"))
-                })?;
+                let l: f64 = l
+                    .parse()
+                    .map_err(|_| IoError::at(path, pos(), format!("edge length '{l}' is not a number")))?;
                 if !l.is_finite() || l < 0.0 {
                     return Err(IoError::at(
                         path,
@@ -453,11 +399,7 @@ pub fn read_graphml_with(path: &Path, opts: &GraphmlOptions) -> Result<RoadData>
             }
             None => polyline_length(pu, &shape, pv),
         };
-        let first = |k: &str| {
-            a.get(k)
-                .map(|v| first_of_list(v).to_string())
-                .unwrap_or_default()
-        };
+        let first = |k: &str| a.get(k).map(|v| first_of_list(v).to_string()).unwrap_or_default();
         let highway = first("highway");
         let mut tags: Vec<(String, String)> = vec![("highway".into(), highway.clone())];
         for k in ["access", "foot", "motor_vehicle", "motorcar", "vehicle"] {
@@ -476,11 +418,7 @@ pub fn read_graphml_with(path: &Path, opts: &GraphmlOptions) -> Result<RoadData>
             v,
             length_m,
             highway,
-            oneway: if directed {
-                Oneway::Forward
-            } else {
-                Oneway::No
-            },
+            oneway: if directed { Oneway::Forward } else { Oneway::No },
             access_walk,
             access_drive,
             name: first("name"),
@@ -596,10 +534,7 @@ mod tests {
             (278_659_481, 114.0397861, 22.5444302)
         );
         let e = &d.edges[1];
-        assert_eq!(
-            (d.nodes[e.u].id, d.nodes[e.v].id),
-            (278_659_481, 7_975_286_429)
-        );
+        assert_eq!((d.nodes[e.u].id, d.nodes[e.v].id), (278_659_481, 7_975_286_429));
         assert_eq!(
             (e.name.as_str(), e.highway.as_str(), e.source_id.as_str()),
             ("新闻路", "tertiary", "way/855206669")
@@ -659,10 +594,7 @@ mod tests {
         assert_eq!(e.position.as_deref(), Some("line 4"), "{e}");
         assert!(e.message.contains("node '2'"), "{e}");
 
-        let nox = w(
-            "nox.graphml",
-            "<graphml><graph>\n<node id=\"1\"/>\n</graph></graphml>",
-        );
+        let nox = w("nox.graphml", "<graphml><graph>\n<node id=\"1\"/>\n</graph></graphml>");
         let e = read_graphml(&nox).unwrap_err();
         assert!(
             e.message.contains("no 'x' attribute") && e.position.as_deref() == Some("line 2"),
@@ -670,12 +602,7 @@ mod tests {
         );
 
         let other = w("o.xml", "<osm></osm>");
-        assert!(
-            read_graphml(&other)
-                .unwrap_err()
-                .message
-                .contains("not a GraphML file")
-        );
+        assert!(read_graphml(&other).unwrap_err().message.contains("not a GraphML file"));
     }
 
     #[test]

@@ -128,11 +128,7 @@ impl Table {
             .collect();
         let line_of = |byte: u64| newlines.partition_point(|&i| (i as u64) <= byte) as u64 + 1;
         let csv_error = |e: &csv::Error| match e.position() {
-            Some(p) => IoError::at(
-                path,
-                format!("line {}", line_of(p.byte())),
-                format!("bad CSV: {e}"),
-            ),
+            Some(p) => IoError::at(path, format!("line {}", line_of(p.byte())), format!("bad CSV: {e}")),
             None => IoError::new(path, format!("bad CSV: {e}")),
         };
         let mut rdr = csv::ReaderBuilder::new()
@@ -146,14 +142,15 @@ impl Table {
             .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
             .collect::<Vec<_>>();
         if headers.iter().all(|h| h.is_empty()) {
-            return Err(IoError::at(
-                path,
-                "line 1",
-                "empty file or empty header row",
-            ));
+            return Err(IoError::at(path, "line 1", "empty file or empty header row"));
         }
         drop(rdr);
-        Ok(Table { headers, text, newlines, delimiter })
+        Ok(Table {
+            headers,
+            text,
+            newlines,
+            delimiter,
+        })
     }
 
     /// Approximate number of data rows (for reserving memory).
@@ -187,9 +184,7 @@ impl Table {
 
     /// Index of the first candidate column present.
     fn find(&self, candidates: &[String]) -> Option<usize> {
-        candidates
-            .iter()
-            .find_map(|c| self.headers.iter().position(|h| h == c))
+        candidates.iter().find_map(|c| self.headers.iter().position(|h| h == c))
     }
 
     fn require(&self, path: &Path, what: &str, candidates: &[String]) -> Result<usize> {
@@ -256,9 +251,7 @@ pub fn parse_wkt_linestring(s: &str) -> std::result::Result<Vec<(f64, f64)>, Str
         return Err(format!("not a WKT LINESTRING: '{}'", short(t)));
     };
     let body = body.trim_start();
-    let body = body
-        .trim_start_matches(|c: char| c.is_ascii_alphabetic())
-        .trim();
+    let body = body.trim_start_matches(|c: char| c.is_ascii_alphabetic()).trim();
     let inner = body
         .strip_prefix('(')
         .and_then(|b| b.strip_suffix(')'))
@@ -297,11 +290,7 @@ fn short(s: &str) -> String {
 
 /// Inner points of a (WGS84) geometry running between node positions `a` and `b`: the line is
 /// reversed when it evidently runs from `b` to `a`, and its end points are dropped.
-pub(crate) fn shape_between(
-    mut pts: Vec<(f64, f64)>,
-    a: (f64, f64),
-    b: (f64, f64),
-) -> Vec<(f64, f64)> {
+pub(crate) fn shape_between(mut pts: Vec<(f64, f64)>, a: (f64, f64), b: (f64, f64)) -> Vec<(f64, f64)> {
     if pts.len() < 2 {
         return Vec::new();
     }
@@ -419,10 +408,7 @@ pub fn read_network_csv(nodes: &Path, edges: &Path, opts: &NetworkCsvOptions) ->
                     IoError::at(
                         edges,
                         format!("line {line}, column {} ({})", c + 1, et.headers[c]),
-                        format!(
-                            "'{}' is not a one-way value (0/1/-1/yes/no/true/false)",
-                            cell(rec, c)
-                        ),
+                        format!("'{}' is not a one-way value (0/1/-1/yes/no/true/false)", cell(rec, c)),
                     )
                 })?,
                 None => Oneway::No,
@@ -483,10 +469,7 @@ mod tests {
             (ow(Oneway::No), ow(Oneway::Forward), ow(Oneway::Backward)),
             (52_786, 17_475, 49)
         );
-        assert_eq!(
-            d.edges.iter().filter(|e| !e.name.is_empty()).count(),
-            23_346
-        );
+        assert_eq!(d.edges.iter().filter(|e| !e.name.is_empty()).count(), 23_346);
         assert_eq!(d.edges.iter().filter(|e| e.u == e.v).count(), 1_573);
         // First rows: node 0 = OSM-georeferenced 116.3857584, 39.9060854; first edge 0→4730.
         assert_eq!(
@@ -494,10 +477,7 @@ mod tests {
             (0, 116.3857584, 39.9060854)
         );
         let e0 = &d.edges[0];
-        assert_eq!(
-            (d.nodes[e0.u].id, d.nodes[e0.v].id, e0.length_m),
-            (0, 4730, 32.10)
-        );
+        assert_eq!((d.nodes[e0.u].id, d.nodes[e0.v].id, e0.length_m), (0, 4730, 32.10));
         assert_eq!(
             (e0.highway.as_str(), e0.source_id.as_str()),
             ("tertiary_link", "line 2")
@@ -536,12 +516,7 @@ mod tests {
         let (lon, lat) = tf.apply(116.40, 39.90).unwrap();
         assert_eq!((d.nodes[0].lon, d.nodes[0].lat), (lon, lat));
         let a = &d.edges[0];
-        let expect = haversine_m(
-            d.nodes[0].lon,
-            d.nodes[0].lat,
-            d.nodes[1].lon,
-            d.nodes[1].lat,
-        );
+        let expect = haversine_m(d.nodes[0].lon, d.nodes[0].lat, d.nodes[1].lon, d.nodes[1].lat);
         assert!((a.length_m - expect).abs() < 1e-9);
         assert_eq!((a.oneway, a.access_drive), (Oneway::Forward, true));
         let b = &d.edges[1];
@@ -560,56 +535,32 @@ mod tests {
     #[test]
     fn errors_name_line_and_column() {
         let dir = tempfile::tempdir().unwrap();
-        let n = write(
-            &dir,
-            "n.csv",
-            "node_id,lon,lat\n1,116.4,39.9\n2,116.5,39.9\n",
-        );
+        let n = write(&dir, "n.csv", "node_id,lon,lat\n1,116.4,39.9\n2,116.5,39.9\n");
         let o = NetworkCsvOptions::default();
 
         let e = write(&dir, "e1.csv", "u,v,length\n1,2,10\n1,9,10\n");
         let err = read_network_csv(&n, &e, &o).unwrap_err();
-        assert_eq!(
-            err.position.as_deref(),
-            Some("line 3, column 2 (v)"),
-            "{err}"
-        );
-        assert!(
-            err.message.contains("node 9 is not in the nodes file"),
-            "{err}"
-        );
+        assert_eq!(err.position.as_deref(), Some("line 3, column 2 (v)"), "{err}");
+        assert!(err.message.contains("node 9 is not in the nodes file"), "{err}");
 
         let e = write(&dir, "crlf.csv", "u,v,length\r\n1,2,10\r\n1,9,10\r\n");
         let err = read_network_csv(&n, &e, &o).unwrap_err();
-        assert_eq!(
-            err.position.as_deref(),
-            Some("line 3, column 2 (v)"),
-            "{err}"
-        );
+        assert_eq!(err.position.as_deref(), Some("line 3, column 2 (v)"), "{err}");
 
         let e = write(&dir, "e2.csv", "u,v,length\n1,2,ten\n");
         let err = read_network_csv(&n, &e, &o).unwrap_err();
-        assert_eq!(
-            err.position.as_deref(),
-            Some("line 2, column 3 (length)"),
-            "{err}"
-        );
+        assert_eq!(err.position.as_deref(), Some("line 2, column 3 (length)"), "{err}");
 
         let e = write(&dir, "e3.csv", "from,to\n1,2\n");
         let err = read_network_csv(&n, &e, &o).unwrap_err();
         assert!(
-            err.message.contains("missing edge start node column")
-                && err.message.contains("columns found: from, to"),
+            err.message.contains("missing edge start node column") && err.message.contains("columns found: from, to"),
             "{err}"
         );
 
         let e = write(&dir, "e4.csv", "u,v,oneway\n1,2,maybe\n");
         let err = read_network_csv(&n, &e, &o).unwrap_err();
-        assert_eq!(
-            err.position.as_deref(),
-            Some("line 2, column 3 (oneway)"),
-            "{err}"
-        );
+        assert_eq!(err.position.as_deref(), Some("line 2, column 3 (oneway)"), "{err}");
 
         let e = write(&dir, "e5.csv", "u,v,geometry\n1,2,POINT (1 2)\n");
         assert!(
@@ -619,17 +570,10 @@ mod tests {
                 .contains("not a WKT LINESTRING")
         );
 
-        let bad = write(
-            &dir,
-            "n2.csv",
-            "node_id,lon,lat\n1,116.4,39.9\n1,116.5,39.9\n",
-        );
+        let bad = write(&dir, "n2.csv", "node_id,lon,lat\n1,116.4,39.9\n1,116.5,39.9\n");
         let err = read_network_csv(&bad, &e, &o).unwrap_err();
         assert_eq!(err.position.as_deref(), Some("line 3"), "{err}");
-        assert!(
-            err.message
-                .contains("duplicate node id 1 (first on line 2)")
-        );
+        assert!(err.message.contains("duplicate node id 1 (first on line 2)"));
 
         let bad = write(&dir, "n3.csv", "node_id,lon,lat\n1,416.4,39.9\n");
         let err = read_network_csv(&bad, &e, &o).unwrap_err();
@@ -643,11 +587,7 @@ mod tests {
     #[test]
     fn gbk_and_wkt() {
         let dir = tempfile::tempdir().unwrap();
-        let n = write(
-            &dir,
-            "n.csv",
-            "node_id,lon,lat\n1,116.4,39.9\n2,116.5,39.9\n",
-        );
+        let n = write(&dir, "n.csv", "node_id,lon,lat\n1,116.4,39.9\n2,116.5,39.9\n");
         let (gbk, _, _) = encoding_rs::GBK.encode("u,v,name\n1,2,长安街\n");
         let e = dir.path().join("e.csv");
         std::fs::write(&e, &gbk).unwrap();

@@ -137,19 +137,12 @@ pub fn read_osm(path: &Path) -> Result<OsmData> {
     };
     let head = &head[..n];
     if n == 0 {
-        return Err(IoError::new(
-            path,
-            "empty file: neither OSM XML nor OSM PBF",
-        ));
+        return Err(IoError::new(path, "empty file: neither OSM XML nor OSM PBF"));
     }
     let mut data = match sniff(head) {
         Sniffed::Gzip => {
             let f = File::open(path).map_err(|e| IoError::os(path, e))?;
-            read_xml_from(
-                path,
-                BufReader::new(flate2::read::MultiGzDecoder::new(f)),
-                true,
-            )?
+            read_xml_from(path, BufReader::new(flate2::read::MultiGzDecoder::new(f)), true)?
         }
         Sniffed::Xml => {
             let f = File::open(path).map_err(|e| IoError::os(path, e))?;
@@ -284,11 +277,7 @@ fn read_pbf(path: &Path) -> Result<OsmData> {
     Ok(data)
 }
 
-fn decode_batch(
-    path: &Path,
-    batch: &mut Vec<(usize, u64, osmpbf::Blob)>,
-    data: &mut OsmData,
-) -> Result<()> {
+fn decode_batch(path: &Path, batch: &mut Vec<(usize, u64, osmpbf::Blob)>, data: &mut OsmData) -> Result<()> {
     let parts: Vec<Result<Part>> = batch
         .par_iter()
         .map(|(i, pos, blob)| {
@@ -302,11 +291,8 @@ fn decode_batch(
     batch.clear();
     for part in parts {
         let part = part?;
-        data.nodes.extend(
-            part.nodes
-                .into_iter()
-                .map(|(id, lon, lat)| (id, (lon, lat))),
-        );
+        data.nodes
+            .extend(part.nodes.into_iter().map(|(id, lon, lat)| (id, (lon, lat))));
         data.tagged_nodes.extend(part.tagged);
         data.ways.extend(part.ways);
         data.relations.extend(part.relations);
@@ -350,16 +336,10 @@ fn owned_tags<'a>(it: impl Iterator<Item = (&'a str, &'a str)>) -> Tags {
 }
 
 fn check_lon_lat(id: i64, lon: f64, lat: f64) -> std::result::Result<(), String> {
-    if lon.is_finite()
-        && lat.is_finite()
-        && (-180.0..=180.0).contains(&lon)
-        && (-90.0..=90.0).contains(&lat)
-    {
+    if lon.is_finite() && lat.is_finite() && (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) {
         Ok(())
     } else {
-        Err(format!(
-            "node {id} has coordinates out of range: lon {lon}, lat {lat}"
-        ))
+        Err(format!("node {id} has coordinates out of range: lon {lon}, lat {lat}"))
     }
 }
 
@@ -372,10 +352,7 @@ fn deg(nano: i64) -> f64 {
 fn decode_blob(blob: &osmpbf::Blob) -> std::result::Result<Part, String> {
     use osmpbf::{BlobDecode, RelMemberType};
     let mut part = Part::default();
-    match blob
-        .decode()
-        .map_err(|e| format!("cannot decode blob: {e}"))?
-    {
+    match blob.decode().map_err(|e| format!("cannot decode blob: {e}"))? {
         BlobDecode::OsmHeader(h) => {
             for f in h.required_features() {
                 if f != "OsmSchema-V0.6" && f != "DenseNodes" {
@@ -417,9 +394,9 @@ fn decode_blob(blob: &osmpbf::Blob) -> std::result::Result<Part, String> {
                     let mut members = Vec::new();
                     for m in r.members() {
                         if m.member_type == RelMemberType::Way {
-                            let role = m.role().map_err(|e| {
-                                format!("relation {}: bad member role: {e}", r.id())
-                            })?;
+                            let role = m
+                                .role()
+                                .map_err(|e| format!("relation {}: bad member role: {e}", r.id()))?;
                             members.push(OsmMember {
                                 way_id: m.member_id,
                                 role: role.to_string(),
@@ -470,9 +447,7 @@ pub(crate) fn xml_position(path: &Path, pos: u64, compressed: bool) -> String {
 }
 
 /// Resolve a general reference event (`&amp;`, `&#x4E2D;`…) to text.
-pub(crate) fn resolve_ref(
-    r: &quick_xml::events::BytesRef<'_>,
-) -> std::result::Result<String, String> {
+pub(crate) fn resolve_ref(r: &quick_xml::events::BytesRef<'_>) -> std::result::Result<String, String> {
     match r.resolve_char_ref() {
         Ok(Some(c)) => Ok(c.to_string()),
         Ok(None) => {
@@ -505,11 +480,7 @@ fn read_xml_from<R: BufRead>(path: &Path, input: R, compressed: bool) -> Result<
     let mut seen_root = false;
     let mut cur = Current::None;
     let err_at = |reader: &quick_xml::Reader<R>, msg: String| {
-        IoError::at(
-            path,
-            xml_position(path, reader.buffer_position(), compressed),
-            msg,
-        )
+        IoError::at(path, xml_position(path, reader.buffer_position(), compressed), msg)
     };
     loop {
         let ev = match reader.read_event_into(&mut buf) {
@@ -528,10 +499,7 @@ fn read_xml_from<R: BufRead>(path: &Path, input: R, compressed: bool) -> Result<
                 let name = e.name().as_ref().to_vec();
                 if depth == 0 {
                     if seen_root {
-                        return Err(err_at(
-                            &reader,
-                            "a second root element after </osm>".to_string(),
-                        ));
+                        return Err(err_at(&reader, "a second root element after </osm>".to_string()));
                     }
                     if name != b"osm" {
                         return Err(err_at(
@@ -545,8 +513,7 @@ fn read_xml_from<R: BufRead>(path: &Path, input: R, compressed: bool) -> Result<
                     seen_root = true;
                 } else {
                     let attrs = read_attrs(e).map_err(|m| err_at(&reader, m))?;
-                    handle_start(&name, &attrs, depth, &mut cur, &mut data)
-                        .map_err(|m| err_at(&reader, m))?;
+                    handle_start(&name, &attrs, depth, &mut cur, &mut data).map_err(|m| err_at(&reader, m))?;
                 }
                 if matches!(ev, Event::Empty(_)) {
                     finish(&mut cur, depth, &mut data);
@@ -564,26 +531,18 @@ fn read_xml_from<R: BufRead>(path: &Path, input: R, compressed: bool) -> Result<
         buf.clear();
     }
     if !seen_root {
-        return Err(IoError::new(
-            path,
-            "no <osm> root element: not an OSM XML file",
-        ));
+        return Err(IoError::new(path, "no <osm> root element: not an OSM XML file"));
     }
     if let Some(open) = stack.last() {
         return Err(err_at(
             &reader,
-            format!(
-                "file ends inside <{}> (truncated?)",
-                String::from_utf8_lossy(open)
-            ),
+            format!("file ends inside <{}> (truncated?)", String::from_utf8_lossy(open)),
         ));
     }
     Ok(data)
 }
 
-fn read_attrs(
-    e: &quick_xml::events::BytesStart<'_>,
-) -> std::result::Result<Vec<(Vec<u8>, String)>, String> {
+fn read_attrs(e: &quick_xml::events::BytesStart<'_>) -> std::result::Result<Vec<(Vec<u8>, String)>, String> {
     let mut out = Vec::new();
     for a in e.attributes() {
         let a = a.map_err(|err| format!("malformed attribute: {err}"))?;
@@ -596,17 +555,10 @@ fn read_attrs(
 }
 
 fn attr<'a>(attrs: &'a [(Vec<u8>, String)], key: &str) -> Option<&'a str> {
-    attrs
-        .iter()
-        .find(|(k, _)| k == key.as_bytes())
-        .map(|(_, v)| v.as_str())
+    attrs.iter().find(|(k, _)| k == key.as_bytes()).map(|(_, v)| v.as_str())
 }
 
-fn req_attr<T: FromStr>(
-    attrs: &[(Vec<u8>, String)],
-    elem: &str,
-    key: &str,
-) -> std::result::Result<T, String> {
+fn req_attr<T: FromStr>(attrs: &[(Vec<u8>, String)], elem: &str, key: &str) -> std::result::Result<T, String> {
     let v = attr(attrs, key).ok_or_else(|| format!("<{elem}> without '{key}' attribute"))?;
     v.trim()
         .parse::<T>()
@@ -624,8 +576,7 @@ fn handle_start(
     if let Current::Skip(_) = cur {
         return Ok(());
     }
-    let skipped =
-        attr(attrs, "action") == Some("delete") || attr(attrs, "visible") == Some("false");
+    let skipped = attr(attrs, "action") == Some("delete") || attr(attrs, "visible") == Some("false");
     match (name, &mut *cur) {
         (b"node", Current::None) => {
             let id: i64 = req_attr(attrs, "node", "id")?;
@@ -694,10 +645,8 @@ fn handle_start(
             w.refs.push(r);
         }
         (b"member", Current::Relation(rel, _)) => {
-            let ty = attr(attrs, "type")
-                .ok_or_else(|| format!("relation {}: <member> without 'type'", rel.id))?;
-            let r: i64 = req_attr(attrs, "member", "ref")
-                .map_err(|m| format!("relation {}: {m}", rel.id))?;
+            let ty = attr(attrs, "type").ok_or_else(|| format!("relation {}: <member> without 'type'", rel.id))?;
+            let r: i64 = req_attr(attrs, "member", "ref").map_err(|m| format!("relation {}: {m}", rel.id))?;
             if ty == "way" {
                 rel.members.push(OsmMember {
                     way_id: r,
@@ -724,9 +673,7 @@ fn finish(cur: &mut Current, depth: usize, data: &mut OsmData) {
     match std::mem::replace(cur, Current::None) {
         Current::Node(n, _) if !n.tags.is_empty() => data.tagged_nodes.push(n),
         Current::Way(w, _) => data.ways.push(w),
-        Current::Relation(r, _) if tag(&r.tags, "type") == Some("multipolygon") => {
-            data.relations.push(r)
-        }
+        Current::Relation(r, _) if tag(&r.tags, "type") == Some("multipolygon") => data.relations.push(r),
         _ => {}
     }
 }
@@ -1076,9 +1023,7 @@ fn way_polygon(osm: &OsmData, w: &OsmWay, rep: &mut GeometryReport) -> Option<Mu
         return None;
     }
     match ring_coords(osm, &w.refs, rep) {
-        Some(ring) => {
-            Some(MultiPolygon(vec![Polygon::new(ring, vec![])]).orient(Direction::Default))
-        }
+        Some(ring) => Some(MultiPolygon(vec![Polygon::new(ring, vec![])]).orient(Direction::Default)),
         None => {
             rep.rings_not_closed += 1;
             None
@@ -1156,16 +1101,10 @@ pub fn geodesic_area_m2(mp: &MultiPolygon<f64>) -> f64 {
 }
 
 fn centroid_of(mp: &MultiPolygon<f64>) -> Option<(f64, f64)> {
-    if let Some(c) = mp
-        .centroid()
-        .filter(|c| c.x().is_finite() && c.y().is_finite())
-    {
+    if let Some(c) = mp.centroid().filter(|c| c.x().is_finite() && c.y().is_finite()) {
         return Some((c.x(), c.y()));
     }
-    mean_point(
-        mp.0.iter()
-            .flat_map(|p| p.exterior().0.iter().map(|c| (c.x, c.y))),
-    )
+    mean_point(mp.0.iter().flat_map(|p| p.exterior().0.iter().map(|c| (c.x, c.y))))
 }
 
 fn mean_point(pts: impl Iterator<Item = (f64, f64)>) -> Option<(f64, f64)> {
@@ -1264,12 +1203,7 @@ fn features<'a>(
         let mut located = w.refs.iter().filter_map(|r| osm.coord(*r));
         push(format!("way/{}", w.id), &w.tags, poly, &mut located, rep);
     }
-    let way_index: HashMap<i64, usize> = osm
-        .ways
-        .iter()
-        .enumerate()
-        .map(|(i, w)| (w.id, i))
-        .collect();
+    let way_index: HashMap<i64, usize> = osm.ways.iter().enumerate().map(|(i, w)| (w.id, i)).collect();
     for r in &osm.relations {
         if !want(&r.tags) {
             continue;
@@ -1281,13 +1215,7 @@ fn features<'a>(
             .filter_map(|m| way_index.get(&m.way_id))
             .flat_map(|&i| osm.ways[i].refs.iter())
             .filter_map(|id| osm.coord(*id));
-        push(
-            format!("relation/{}", r.id),
-            &r.tags,
-            poly,
-            &mut located,
-            rep,
-        );
+        push(format!("relation/{}", r.id), &r.tags, poly, &mut located, rep);
     }
     out
 }
@@ -1470,15 +1398,10 @@ pub fn facility_kind(tags: &[(String, String)]) -> Option<FacilityKind> {
     if t("tourism") == Some("hotel") {
         return Some(K::Hotel);
     }
-    if t("place") == Some("square")
-        || (t("highway") == Some("pedestrian") && t("area") == Some("yes"))
-    {
+    if t("place") == Some("square") || (t("highway") == Some("pedestrian") && t("area") == Some("yes")) {
         return Some(K::Square);
     }
-    if t("building") == Some("warehouse")
-        || t("landuse") == Some("warehouse")
-        || t("industrial") == Some("warehouse")
-    {
+    if t("building") == Some("warehouse") || t("landuse") == Some("warehouse") || t("industrial") == Some("warehouse") {
         return Some(K::Warehouse);
     }
     if t("name").is_some_and(|n| n.contains("避难场所") || n.contains("避难所")) {
@@ -1591,8 +1514,7 @@ mod tests {
     }
 
     fn kinds(f: &[Facility]) -> Vec<(&'static str, usize, usize, f64)> {
-        let mut by: std::collections::BTreeMap<&'static str, (usize, usize, f64)> =
-            Default::default();
+        let mut by: std::collections::BTreeMap<&'static str, (usize, usize, f64)> = Default::default();
         for x in f {
             let e = by.entry(x.kind.as_str()).or_default();
             e.0 += 1;
@@ -1601,9 +1523,7 @@ mod tests {
                 e.2 += a;
             }
         }
-        by.into_iter()
-            .map(|(k, (n, np, a))| (k, n, np, a))
-            .collect()
+        by.into_iter().map(|(k, (n, np, a))| (k, n, np, a)).collect()
     }
 
     fn count(edges: &[RoadEdge], f: impl Fn(&RoadEdge) -> bool) -> usize {
@@ -1661,11 +1581,7 @@ mod tests {
             (755, 171, 69)
         );
         assert_eq!((roads.edges.len(), roads.nodes.len()), (4_685, 3_595));
-        assert!(
-            (rep.total_length_m - 93_433.9).abs() < 0.1,
-            "{}",
-            rep.total_length_m
-        );
+        assert!((rep.total_length_m - 93_433.9).abs() < 0.1, "{}", rep.total_length_m);
         let sum: f64 = roads.edges.iter().map(|e| e.length_m).sum();
         assert!((sum - rep.total_length_m).abs() < 1e-6);
         assert_eq!(count(&roads.edges, |e| e.oneway == Oneway::Forward), 759);
@@ -1733,9 +1649,7 @@ mod tests {
             return;
         };
         let Ok(xml) = std::env::var("RENXING_HELSINKI_OSM_XML") else {
-            eprintln!(
-                "SKIP: set RENXING_HELSINKI_OSM_XML to an XML conversion of helsinki.osm.pbf"
-            );
+            eprintln!("SKIP: set RENXING_HELSINKI_OSM_XML to an XML conversion of helsinki.osm.pbf");
             return;
         };
         let a = read_osm(&pbf).unwrap();
@@ -1745,10 +1659,7 @@ mod tests {
         assert_eq!(a.relations, b.relations);
         assert_eq!(a.tagged_nodes.len(), b.tagged_nodes.len());
         let (ra, rb) = (roads_with_report(&a).1, roads_with_report(&b).1);
-        assert_eq!(
-            (ra.edges, ra.missing_node_refs),
-            (rb.edges, rb.missing_node_refs)
-        );
+        assert_eq!((ra.edges, ra.missing_node_refs), (rb.edges, rb.missing_node_refs));
         assert!((ra.total_length_m - rb.total_length_m).abs() < 1e-6);
         let area = |o: &OsmData| buildings(o).iter().map(|b| b.area_m2).sum::<f64>();
         assert!((area(&a) - area(&b)).abs() < 1e-3);
@@ -1770,11 +1681,7 @@ mod tests {
             (343, 331, 446)
         );
         assert_eq!((roads.edges.len(), roads.nodes.len()), (704, 555));
-        assert!(
-            (rep.total_length_m - 66_120.4).abs() < 0.1,
-            "{}",
-            rep.total_length_m
-        );
+        assert!((rep.total_length_m - 66_120.4).abs() < 0.1, "{}", rep.total_length_m);
         assert_eq!(count(&roads.edges, |e| e.oneway == Oneway::Forward), 77);
         assert!(
             roads
@@ -1814,11 +1721,7 @@ mod tests {
         // one-way 4,122 forward + 9 backward, 181 closed to walking, 17 closed to driving.
         assert_eq!((rep.ways_used, rep.missing_node_refs), (4_701, 0));
         assert_eq!((roads.edges.len(), roads.nodes.len()), (7_077, 4_588));
-        assert!(
-            (rep.total_length_m - 975_348.1).abs() < 0.1,
-            "{}",
-            rep.total_length_m
-        );
+        assert!((rep.total_length_m - 975_348.1).abs() < 0.1, "{}", rep.total_length_m);
         assert_eq!(count(&roads.edges, |e| e.oneway == Oneway::Forward), 4_122);
         assert_eq!(count(&roads.edges, |e| e.oneway == Oneway::Backward), 9);
         assert_eq!(count(&roads.edges, |e| !e.access_walk), 181);
@@ -1844,11 +1747,7 @@ mod tests {
         assert_eq!((rep.highway_ways, rep.ways_used), (1_183, 1_085));
         assert_eq!(rep.ways_skipped, vec![("highway=platform".to_string(), 98)]);
         assert_eq!((roads.edges.len(), roads.nodes.len()), (2_342, 1_764));
-        assert!(
-            (rep.total_length_m - 364_227.4).abs() < 0.1,
-            "{}",
-            rep.total_length_m
-        );
+        assert!((rep.total_length_m - 364_227.4).abs() < 0.1, "{}", rep.total_length_m);
         assert_eq!(count(&roads.edges, |e| e.oneway == Oneway::Forward), 1_278);
         assert_eq!(count(&roads.edges, |e| e.oneway == Oneway::Backward), 2);
         assert_eq!(count(&roads.edges, |e| !e.access_walk), 7);
@@ -1894,11 +1793,7 @@ mod tests {
         let mut extra = bytes.clone();
         extra.extend_from_slice(&[0, 0]);
         let e = read_osm(&write_tmp(&dir, "extra.osm.pbf", &extra)).unwrap_err();
-        assert!(
-            e.position
-                .unwrap()
-                .contains(&format!("byte {}", bytes.len()))
-        );
+        assert!(e.position.unwrap().contains(&format!("byte {}", bytes.len())));
     }
 
     #[test]
@@ -1920,10 +1815,7 @@ mod tests {
         );
         let e = read_osm(&bad).unwrap_err();
         assert_eq!(e.position.as_deref(), Some("line 2"), "{e}");
-        assert!(
-            e.message.contains("node 7") && e.message.contains("'lat'"),
-            "{e}"
-        );
+        assert!(e.message.contains("node 7") && e.message.contains("'lat'"), "{e}");
 
         let bad = write_tmp(
             &dir,
@@ -1942,19 +1834,9 @@ mod tests {
         assert!(e.message.contains("file ends inside <way>"), "{e}");
 
         let other = write_tmp(&dir, "x.osm", b"<graphml></graphml>");
-        assert!(
-            read_osm(&other)
-                .unwrap_err()
-                .message
-                .contains("not an OSM XML file")
-        );
+        assert!(read_osm(&other).unwrap_err().message.contains("not an OSM XML file"));
         let junk = write_tmp(&dir, "x.bin", b"hello world, not osm");
-        assert!(
-            read_osm(&junk)
-                .unwrap_err()
-                .message
-                .contains("neither OSM XML")
-        );
+        assert!(read_osm(&junk).unwrap_err().message.contains("neither OSM XML"));
         let empty = write_tmp(&dir, "e.osm", b"");
         assert!(read_osm(&empty).is_err());
     }
@@ -2019,10 +1901,7 @@ mod tests {
         );
         assert_eq!(f[0].area_m2, None);
         let park = &f[1];
-        assert_eq!(
-            (park.osm_id.as_str(), park.kind),
-            ("relation/20", FacilityKind::Park)
-        );
+        assert_eq!((park.osm_id.as_str(), park.kind), ("relation/20", FacilityKind::Park));
         // pyproj Geod(ellps="WGS84"): outer 1,230,907.205 m² − inner 49,236.288 m².
         let area = park.area_m2.unwrap();
         assert!((area - 1_181_670.917).abs() < 0.01, "{area}");
@@ -2043,16 +1922,7 @@ mod tests {
         let e: Vec<(usize, usize, &str, Oneway, bool, bool)> = roads
             .edges
             .iter()
-            .map(|e| {
-                (
-                    e.u,
-                    e.v,
-                    e.source_id.as_str(),
-                    e.oneway,
-                    e.access_walk,
-                    e.access_drive,
-                )
-            })
+            .map(|e| (e.u, e.v, e.source_id.as_str(), e.oneway, e.access_walk, e.access_drive))
             .collect();
         assert_eq!(
             e,
@@ -2072,20 +1942,10 @@ mod tests {
 
     #[test]
     fn tag_rules() {
-        let t = |kv: &[(&str, &str)]| {
-            kv.iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect::<Tags>()
-        };
+        let t = |kv: &[(&str, &str)]| kv.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Tags>();
         assert_eq!(oneway_of(&t(&[("highway", "motorway")])), Oneway::Forward);
-        assert_eq!(
-            oneway_of(&t(&[("highway", "motorway"), ("oneway", "no")])),
-            Oneway::No
-        );
-        assert_eq!(
-            oneway_of(&t(&[("junction", "roundabout")])),
-            Oneway::Forward
-        );
+        assert_eq!(oneway_of(&t(&[("highway", "motorway"), ("oneway", "no")])), Oneway::No);
+        assert_eq!(oneway_of(&t(&[("junction", "roundabout")])), Oneway::Forward);
         assert_eq!(oneway_of(&t(&[("oneway", "reversible")])), Oneway::No);
         assert_eq!(oneway_of(&t(&[("oneway", "true")])), Oneway::Forward);
         assert_eq!(oneway_of(&t(&[("oneway", "-1")])), Oneway::Backward);
@@ -2094,17 +1954,10 @@ mod tests {
             (false, false)
         );
         assert_eq!(
-            access_of(&t(&[
-                ("highway", "residential"),
-                ("access", "no"),
-                ("foot", "yes")
-            ])),
+            access_of(&t(&[("highway", "residential"), ("access", "no"), ("foot", "yes")])),
             (true, false)
         );
-        assert_eq!(
-            access_of(&t(&[("highway", "primary"), ("foot", "no")])),
-            (false, true)
-        );
+        assert_eq!(access_of(&t(&[("highway", "primary"), ("foot", "no")])), (false, true));
         assert_eq!(
             access_of(&t(&[("highway", "primary"), ("motorcar", "no")])),
             (true, false)
@@ -2128,10 +1981,7 @@ mod tests {
             k(&[("landuse", "industrial"), ("industrial", "warehouse")]),
             Some(FacilityKind::Warehouse)
         );
-        assert_eq!(
-            k(&[("healthcare", "hospital")]),
-            Some(FacilityKind::Hospital)
-        );
+        assert_eq!(k(&[("healthcare", "hospital")]), Some(FacilityKind::Hospital));
         assert_eq!(
             k(&[("name", "朝阳公园应急避难场所")]),
             Some(FacilityKind::EmergencyShelter)
@@ -2143,10 +1993,7 @@ mod tests {
         for kind in FacilityKind::ALL {
             assert_eq!(kind.as_str().parse::<FacilityKind>(), Ok(kind));
         }
-        assert_eq!(
-            "Sports Centre".parse::<FacilityKind>(),
-            Ok(FacilityKind::SportsCentre)
-        );
+        assert_eq!("Sports Centre".parse::<FacilityKind>(), Ok(FacilityKind::SportsCentre));
         assert!("mall".parse::<FacilityKind>().is_err());
         assert_eq!(parse_leading_number("12 m"), Some(12.0));
         assert_eq!(parse_leading_number("2.5"), Some(2.5));
@@ -2158,10 +2005,7 @@ mod tests {
         use std::io::Write;
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("f.osm.gz");
-        let mut gz = flate2::write::GzEncoder::new(
-            std::fs::File::create(&p).unwrap(),
-            flate2::Compression::fast(),
-        );
+        let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&p).unwrap(), flate2::Compression::fast());
         gz.write_all(FIXTURE.as_bytes()).unwrap();
         gz.finish().unwrap();
         let osm = read_osm(&p).unwrap();

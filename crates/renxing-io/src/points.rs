@@ -75,10 +75,7 @@ pub fn read_points_csv(path: &Path, opts: &PointsCsvOptions) -> Result<Vec<Point
     let text = decode_text(path, &bytes)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     if text.trim().is_empty() {
-        return Err(IoError::new(
-            path,
-            "empty file: expected a header line and point rows",
-        ));
+        return Err(IoError::new(path, "empty file: expected a header line and point rows"));
     }
     let first_line = text.lines().next().unwrap_or("");
     let delimiter = if first_line.contains(',') {
@@ -102,8 +99,8 @@ pub fn read_points_csv(path: &Path, opts: &PointsCsvOptions) -> Result<Vec<Point
         .collect();
 
     let cols = Columns::resolve(path, &headers, opts)?;
-    let transformer = Transformer::to_wgs84(opts.crs)
-        .map_err(|e| IoError::new(path, format!("coordinate system: {e}")))?;
+    let transformer =
+        Transformer::to_wgs84(opts.crs).map_err(|e| IoError::new(path, format!("coordinate system: {e}")))?;
 
     let mut out = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
@@ -151,18 +148,10 @@ pub fn read_points_csv(path: &Path, opts: &PointsCsvOptions) -> Result<Vec<Point
             .filter(|(c, _)| Some(*c) != cols.id && *c != cols.lon && *c != cols.lat)
             .map(|(c, h)| (h.clone(), rec.get(c).unwrap_or("").to_string()))
             .collect();
-        out.push(PointRecord {
-            id,
-            lon,
-            lat,
-            attrs,
-        });
+        out.push(PointRecord { id, lon, lat, attrs });
     }
     if out.is_empty() {
-        return Err(IoError::new(
-            path,
-            "the file has a header but no point rows",
-        ));
+        return Err(IoError::new(path, "the file has a header but no point rows"));
     }
     Ok(out)
 }
@@ -189,9 +178,7 @@ pub(crate) fn decode_text<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borro
 fn csv_error(path: &Path, e: &csv::Error) -> IoError {
     let pos = e.position().map(|p| format!("line {}", p.line()));
     let msg = match e.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => {
+        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
             format!("expected {expected_len} fields like the header, found {len}")
         }
         _ => e.to_string(),
@@ -220,18 +207,13 @@ fn classify(header: &str) -> Option<(Axis, usize, Option<&'static str>)> {
         if let Some(r) = LON_NAMES.iter().position(|n| *n == name) {
             return Some((Axis::Lon, r));
         }
-        LAT_NAMES
-            .iter()
-            .position(|n| *n == name)
-            .map(|r| (Axis::Lat, r))
+        LAT_NAMES.iter().position(|n| *n == name).map(|r| (Axis::Lat, r))
     };
     if let Some((a, r)) = base_rank(&h) {
         return Some((a, r, None));
     }
     for suf in SUFFIXES {
-        let base = h
-            .strip_suffix(suf)
-            .and_then(|b| b.strip_suffix(['_', '-', ' ']));
+        let base = h.strip_suffix(suf).and_then(|b| b.strip_suffix(['_', '-', ' ']));
         if let Some((a, r)) = base.and_then(base_rank) {
             return Some((a, r, Some(suf)));
         }
@@ -259,18 +241,10 @@ impl Columns {
             headers
                 .iter()
                 .position(|h| h.eq_ignore_ascii_case(name.trim()) || h == name.trim())
-                .ok_or_else(|| {
-                    IoError::at(
-                        path,
-                        "line 1",
-                        format!("no {what} column '{name}'; {}", found()),
-                    )
-                })
+                .ok_or_else(|| IoError::at(path, "line 1", format!("no {what} column '{name}'; {}", found())))
         };
         let wanted: &[&str] = match opts.crs {
-            Crs::Wgs84 | Crs::Cgcs2000 | Crs::Epsg(4326) | Crs::Epsg(4490) => {
-                &["wgs84", "cgcs2000"]
-            }
+            Crs::Wgs84 | Crs::Cgcs2000 | Crs::Epsg(4326) | Crs::Epsg(4490) => &["wgs84", "cgcs2000"],
             Crs::Gcj02 => &["gcj02"],
             Crs::Bd09 => &["bd09"],
             Crs::Epsg(_) => &[],
@@ -381,10 +355,7 @@ mod tests {
         // first line of the file: bj0,116.358316,39.880533,116.352132,39.879178
         assert_eq!((wgs[0].lon, wgs[0].lat), (116.352132, 39.879178));
         assert_eq!(wgs[0].attrs.len(), 2);
-        assert_eq!(
-            wgs[0].attrs[0],
-            ("lon_gcj02".to_string(), "116.358316".to_string())
-        );
+        assert_eq!(wgs[0].attrs[0], ("lon_gcj02".to_string(), "116.358316".to_string()));
         // GCJ-02 declared: the *_gcj02 columns are converted; they land on the file's WGS84
         let opts = PointsCsvOptions {
             crs: Crs::Gcj02,
@@ -428,11 +399,7 @@ mod tests {
     #[test]
     fn bom_gbk_and_tab() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let p = write(
-            &dir,
-            "bom.csv",
-            "\u{feff}ID,Lng,Lat,名称\na,116.1,39.9,甲\n".as_bytes(),
-        );
+        let p = write(&dir, "bom.csv", "\u{feff}ID,Lng,Lat,名称\na,116.1,39.9,甲\n".as_bytes());
         let pts = read_points_csv(&p, &PointsCsvOptions::default()).expect("bom");
         assert_eq!(pts[0].id, "a");
         assert_eq!(pts[0].attrs, vec![("名称".to_string(), "甲".to_string())]);
@@ -474,11 +441,7 @@ mod tests {
             "{e}"
         );
 
-        let p = write(
-            &dir,
-            "gcjonly.csv",
-            b"sid,lon_gcj02,lat_gcj02\n1,116.1,39.9\n",
-        );
+        let p = write(&dir, "gcjonly.csv", b"sid,lon_gcj02,lat_gcj02\n1,116.1,39.9\n");
         let e = read_points_csv(&p, &PointsCsvOptions::default()).expect_err("other system");
         assert!(e.message.contains("'lon_gcj02' (gcj02)"), "{e}");
 
@@ -510,26 +473,17 @@ mod tests {
         );
         let e = read_points_csv(&p, &PointsCsvOptions::default()).expect_err("dup");
         assert_eq!(e.position.as_deref(), Some("line 4"));
-        assert!(
-            e.message
-                .contains("duplicate id 'a': already used on line 2"),
-            "{e}"
-        );
+        assert!(e.message.contains("duplicate id 'a': already used on line 2"), "{e}");
 
         let p = write(&dir, "ragged.csv", b"id,lon,lat\na,116.1,39.9\nb,116.2\n");
         let e = read_points_csv(&p, &PointsCsvOptions::default()).expect_err("ragged");
         assert_eq!(e.position.as_deref(), Some("line 3"));
 
-        let p = write(
-            &dir,
-            "bad.csv",
-            &[b'i', b'd', b'\n', 0xff, 0xfe, 0xff, b'\n'],
-        );
+        let p = write(&dir, "bad.csv", &[b'i', b'd', b'\n', 0xff, 0xfe, 0xff, b'\n']);
         let e = read_points_csv(&p, &PointsCsvOptions::default()).expect_err("encoding");
         assert!(e.message.contains("neither UTF-8 nor GBK"), "{e}");
 
-        let e = read_points_csv(&dir.path().join("absent.csv"), &PointsCsvOptions::default())
-            .expect_err("absent");
+        let e = read_points_csv(&dir.path().join("absent.csv"), &PointsCsvOptions::default()).expect_err("absent");
         assert!(e.to_string().contains("absent.csv"), "{e}");
     }
 }

@@ -98,11 +98,7 @@ pub fn read_grid(path: &Path, crs: Option<Crs>) -> Result<Grid> {
                 "byte 0",
                 format!(
                     "Surfer {} grid is not supported (only Surfer 6 binary 'DSBB' and ESRI ASCII)",
-                    if magic == b"DSAA" {
-                        "6 ASCII 'DSAA'"
-                    } else {
-                        "7 'DSRB'"
-                    }
+                    if magic == b"DSAA" { "6 ASCII 'DSAA'" } else { "7 'DSRB'" }
                 ),
             )),
             _ => esri_ascii(path, reader, crs),
@@ -130,24 +126,16 @@ pub fn read_surfer_grid(path: &Path, crs: Option<Crs>) -> Result<Grid> {
 /// Reads a single-band GeoTIFF (see the module doc for what is understood).
 pub fn read_geotiff(path: &Path, crs: Option<Crs>) -> Result<Grid> {
     let file = File::open(path).map_err(|e| IoError::os(path, e))?;
-    let mut dec = Decoder::new(BufReader::new(file))
-        .map_err(|e| IoError::new(path, format!("not a readable TIFF: {e}")))?;
+    let mut dec =
+        Decoder::new(BufReader::new(file)).map_err(|e| IoError::new(path, format!("not a readable TIFF: {e}")))?;
     let (width, height) = dec
         .dimensions()
         .map_err(|e| IoError::new(path, format!("image dimensions: {e}")))?;
-    let samples = tag_u64(
-        path,
-        &mut dec,
-        Tag::SamplesPerPixel,
-        "SamplesPerPixel (277)",
-    )?
-    .unwrap_or(1);
+    let samples = tag_u64(path, &mut dec, Tag::SamplesPerPixel, "SamplesPerPixel (277)")?.unwrap_or(1);
     if samples != 1 {
         return Err(IoError::new(
             path,
-            format!(
-                "has {samples} bands (SamplesPerPixel = {samples}); only single-band rasters are supported"
-            ),
+            format!("has {samples} bands (SamplesPerPixel = {samples}); only single-band rasters are supported"),
         ));
     }
     let bits = tag_u64(path, &mut dec, Tag::BitsPerSample, "BitsPerSample (258)")?.unwrap_or(1);
@@ -176,10 +164,8 @@ pub fn read_geotiff(path: &Path, crs: Option<Crs>) -> Result<Grid> {
         (Some(c), _) => c,
         (None, Some(c)) => c,
         (None, None) => {
-            let lonlat = x0 >= -180.0
-                && x0 + width as f64 * dx <= 180.0
-                && y0 <= 90.0
-                && y0 - height as f64 * dy >= -90.0;
+            let lonlat =
+                x0 >= -180.0 && x0 + width as f64 * dx <= 180.0 && y0 <= 90.0 && y0 - height as f64 * dy >= -90.0;
             if keys.projected || !lonlat {
                 return Err(IoError::new(
                     path,
@@ -243,13 +229,10 @@ fn tag_u64(path: &Path, dec: &mut TiffDecoder, tag: Tag, name: &str) -> Result<O
 fn tag_f64s(path: &Path, dec: &mut TiffDecoder, tag: Tag, name: &str) -> Result<Option<Vec<f64>>> {
     match dec.find_tag(tag) {
         Ok(None) => Ok(None),
-        Ok(Some(v)) => v.into_f64_vec().map(Some).map_err(|e| {
-            IoError::at(
-                path,
-                format!("tag {name}"),
-                format!("expected numbers: {e}"),
-            )
-        }),
+        Ok(Some(v)) => v
+            .into_f64_vec()
+            .map(Some)
+            .map_err(|e| IoError::at(path, format!("tag {name}"), format!("expected numbers: {e}"))),
         Err(e) => Err(IoError::at(path, format!("tag {name}"), e.to_string())),
     }
 }
@@ -281,10 +264,7 @@ fn geokeys(path: &Path, dec: &mut TiffDecoder) -> Result<GeoKeys> {
         return Err(IoError::at(
             path,
             pos,
-            format!(
-                "header announces {n} keys but only {} values follow",
-                dir.len() - 4
-            ),
+            format!("header announces {n} keys but only {} values follow", dir.len() - 4),
         ));
     }
     let mut model_type = None;
@@ -312,9 +292,7 @@ fn geokeys(path: &Path, dec: &mut TiffDecoder) -> Result<GeoKeys> {
             return Err(IoError::at(
                 path,
                 pos,
-                format!(
-                    "GTRasterTypeGeoKey (1025) = {t}: expected 1 (PixelIsArea) or 2 (PixelIsPoint)"
-                ),
+                format!("GTRasterTypeGeoKey (1025) = {t}: expected 1 (PixelIsArea) or 2 (PixelIsPoint)"),
             ));
         }
     };
@@ -337,19 +315,9 @@ fn geokeys(path: &Path, dec: &mut TiffDecoder) -> Result<GeoKeys> {
 }
 
 fn georeference(path: &Path, dec: &mut TiffDecoder, pixel_is_point: bool) -> Result<GeoRef> {
-    let scale = tag_f64s(
-        path,
-        dec,
-        Tag::ModelPixelScaleTag,
-        "ModelPixelScale (33550)",
-    )?;
+    let scale = tag_f64s(path, dec, Tag::ModelPixelScaleTag, "ModelPixelScale (33550)")?;
     let tie = tag_f64s(path, dec, Tag::ModelTiepointTag, "ModelTiepoint (33922)")?;
-    let matrix = tag_f64s(
-        path,
-        dec,
-        Tag::ModelTransformationTag,
-        "ModelTransformation (34264)",
-    )?;
+    let matrix = tag_f64s(path, dec, Tag::ModelTransformationTag, "ModelTransformation (34264)")?;
     // In PixelIsPoint rasters integer raster coordinates are pixel centres.
     let shift = if pixel_is_point { 0.5 } else { 0.0 };
     let g = match (scale, tie, matrix) {
@@ -378,11 +346,7 @@ fn georeference(path: &Path, dec: &mut TiffDecoder, pixel_is_point: bool) -> Res
         (_, _, Some(m)) => {
             let pos = "tag ModelTransformation (34264)";
             if m.len() < 16 {
-                return Err(IoError::at(
-                    path,
-                    pos,
-                    format!("{} values: expected 16", m.len()),
-                ));
+                return Err(IoError::at(path, pos, format!("{} values: expected 16", m.len())));
             }
             if m[1] != 0.0 || m[4] != 0.0 {
                 return Err(IoError::at(
@@ -444,12 +408,7 @@ fn gdal_nodata(path: &Path, dec: &mut TiffDecoder) -> Result<Option<f32>> {
 }
 
 /// Decodes the image chunk by chunk (strips or tiles) into row-major `f32`.
-fn read_tiff_samples(
-    path: &Path,
-    dec: &mut TiffDecoder,
-    width: usize,
-    height: usize,
-) -> Result<Vec<f32>> {
+fn read_tiff_samples(path: &Path, dec: &mut TiffDecoder, width: usize, height: usize) -> Result<Vec<f32>> {
     let n = width
         .checked_mul(height)
         .filter(|&n| n <= MAX_CELLS)
@@ -467,10 +426,7 @@ fn read_tiff_samples(
     };
     let count = count.map_err(|e| IoError::new(path, format!("{kind} layout: {e}")))?;
     if cw == 0 || ch == 0 {
-        return Err(IoError::new(
-            path,
-            format!("{kind} size {cw} × {ch} is empty"),
-        ));
+        return Err(IoError::new(path, format!("{kind} size {cw} × {ch} is empty")));
     }
     let across = width.div_ceil(cw).max(1);
     for i in 0..count {
@@ -574,12 +530,7 @@ struct AsciiHeader {
 }
 
 /// Reads the next line into `buf` (without the line break); false at end of file.
-fn next_line(
-    path: &Path,
-    reader: &mut dyn BufRead,
-    raw: &mut Vec<u8>,
-    line_no: usize,
-) -> Result<bool> {
+fn next_line(path: &Path, reader: &mut dyn BufRead, raw: &mut Vec<u8>, line_no: usize) -> Result<bool> {
     raw.clear();
     let n = reader
         .read_until(b'\n', raw)
@@ -603,14 +554,9 @@ fn esri_ascii(path: &Path, mut reader: Box<dyn BufRead>, crs: Option<Crs>) -> Re
     let first_data_line: String = loop {
         line_no += 1;
         if !next_line(path, &mut *reader, &mut raw, line_no)? {
-            return Err(IoError::at(
-                path,
-                at(line_no),
-                "file ends before any data row",
-            ));
+            return Err(IoError::at(path, at(line_no), "file ends before any data row"));
         }
-        let line = std::str::from_utf8(&raw)
-            .map_err(|_| IoError::at(path, at(line_no), "not text (invalid UTF-8)"))?;
+        let line = std::str::from_utf8(&raw).map_err(|_| IoError::at(path, at(line_no), "not text (invalid UTF-8)"))?;
         let line = line.strip_prefix('\u{feff}').unwrap_or(line);
         let mut toks = line.split_ascii_whitespace();
         let Some(key) = toks.next() else { continue };
@@ -647,8 +593,7 @@ fn esri_ascii(path: &Path, mut reader: Box<dyn BufRead>, crs: Option<Crs>) -> Re
                 format!("header key '{key}' must be followed by exactly one value"),
             ));
         };
-        let bad =
-            |what: &str| IoError::at(path, at(line_no), format!("{key} '{val}' is not {what}"));
+        let bad = |what: &str| IoError::at(path, at(line_no), format!("{key} '{val}' is not {what}"));
         let dup = || IoError::at(path, at(line_no), format!("header key '{key}' given twice"));
         let float = |v: &str| v.parse::<f64>().ok().filter(|x| x.is_finite());
         macro_rules! set {
@@ -700,8 +645,7 @@ fn esri_ascii(path: &Path, mut reader: Box<dyn BufRead>, crs: Option<Crs>) -> Re
         }
     };
     let header_end = line_no;
-    let hdr_err =
-        |msg: String| IoError::at(path, format!("header (lines 1–{})", header_end - 1), msg);
+    let hdr_err = |msg: String| IoError::at(path, format!("header (lines 1–{})", header_end - 1), msg);
     let ncols = h.ncols.ok_or_else(|| hdr_err("missing ncols".into()))?;
     let nrows = h.nrows.ok_or_else(|| hdr_err("missing nrows".into()))?;
     let (dx, dy) = match (h.cellsize, h.dx, h.dy) {
@@ -715,9 +659,7 @@ fn esri_ascii(path: &Path, mut reader: Box<dyn BufRead>, crs: Option<Crs>) -> Re
         (None, Some(x)) => x - dx / 2.0,
         (None, None) => return Err(hdr_err("missing xllcorner (or xllcenter)".into())),
         _ => {
-            return Err(hdr_err(
-                "give either xllcorner or xllcenter, not both".into(),
-            ));
+            return Err(hdr_err("give either xllcorner or xllcenter, not both".into()));
         }
     };
     let yll = match (h.yllcorner, h.yllcenter) {
@@ -725,9 +667,7 @@ fn esri_ascii(path: &Path, mut reader: Box<dyn BufRead>, crs: Option<Crs>) -> Re
         (None, Some(y)) => y - dy / 2.0,
         (None, None) => return Err(hdr_err("missing yllcorner (or yllcenter)".into())),
         _ => {
-            return Err(hdr_err(
-                "give either yllcorner or yllcenter, not both".into(),
-            ));
+            return Err(hdr_err("give either yllcorner or yllcenter, not both".into()));
         }
     };
     let n = ncols
@@ -754,8 +694,7 @@ fn esri_ascii(path: &Path, mut reader: Box<dyn BufRead>, crs: Option<Crs>) -> Re
                 if !next_line(path, &mut *reader, &mut raw, line_no)? {
                     break;
                 }
-                std::str::from_utf8(&raw)
-                    .map_err(|_| IoError::at(path, at(line_no), "not text (invalid UTF-8)"))?
+                std::str::from_utf8(&raw).map_err(|_| IoError::at(path, at(line_no), "not text (invalid UTF-8)"))?
             }
         };
         if line.trim().is_empty() {
@@ -821,13 +760,9 @@ const SURFER_BLANK: f32 = 1.70141e38;
 
 fn surfer_binary(path: &Path, mut reader: Box<dyn BufRead>, crs: Option<Crs>) -> Result<Grid> {
     let mut head = [0u8; 56];
-    reader.read_exact(&mut head).map_err(|e| {
-        IoError::at(
-            path,
-            "byte 0",
-            format!("Surfer 6 header (56 bytes) unreadable: {e}"),
-        )
-    })?;
+    reader
+        .read_exact(&mut head)
+        .map_err(|e| IoError::at(path, "byte 0", format!("Surfer 6 header (56 bytes) unreadable: {e}")))?;
     if &head[0..4] != b"DSBB" {
         return Err(IoError::at(
             path,
@@ -851,10 +786,7 @@ fn surfer_binary(path: &Path, mut reader: Box<dyn BufRead>, crs: Option<Crs>) ->
             format!("grid of {nx} × {ny} nodes: need at least 2 × 2"),
         ));
     }
-    if !(xlo.is_finite() && xhi.is_finite() && ylo.is_finite() && yhi.is_finite())
-        || xhi <= xlo
-        || yhi <= ylo
-    {
+    if !(xlo.is_finite() && xhi.is_finite() && ylo.is_finite() && yhi.is_finite()) || xhi <= xlo || yhi <= ylo {
         return Err(IoError::at(
             path,
             "byte 8",
@@ -872,10 +804,7 @@ fn surfer_binary(path: &Path, mut reader: Box<dyn BufRead>, crs: Option<Crs>) ->
         return Err(IoError::at(
             path,
             format!("byte {}", 56 + bytes.len()),
-            format!(
-                "file ends after {} of {n} values (truncated)",
-                bytes.len() / 4
-            ),
+            format!("file ends after {} of {n} values (truncated)", bytes.len() / 4),
         ));
     }
     if bytes.len() > 4 * n {
@@ -904,10 +833,7 @@ fn surfer_binary(path: &Path, mut reader: Box<dyn BufRead>, crs: Option<Crs>) ->
     for &v in &values {
         if v >= SURFER_BLANK {
             blanks = true;
-        } else if zlo.is_finite()
-            && zhi.is_finite()
-            && ((v as f64) < zlo - tol || (v as f64) > zhi + tol)
-        {
+        } else if zlo.is_finite() && zhi.is_finite() && ((v as f64) < zlo - tol || (v as f64) > zhi + tol) {
             match marker {
                 None => marker = Some(v),
                 Some(m) if m == v => {}
@@ -918,10 +844,7 @@ fn surfer_binary(path: &Path, mut reader: Box<dyn BufRead>, crs: Option<Crs>) ->
     let nodata = match marker {
         Some(m) if single && !m.is_nan() => {
             if blanks {
-                values
-                    .iter_mut()
-                    .filter(|v| **v >= SURFER_BLANK)
-                    .for_each(|v| *v = m);
+                values.iter_mut().filter(|v| **v >= SURFER_BLANK).for_each(|v| *v = m);
             }
             m
         }
@@ -969,9 +892,7 @@ mod tests {
         assert_eq!(g.crs, Crs::Wgs84);
         assert_eq!(g.nodata, Some(-9999.0));
         assert!(close(g.x0, 113.692082892822, 1e-12) && close(g.y0, 31.3620834098597, 1e-12));
-        assert!(
-            close(g.dx, 0.0008333333299933837, 1e-15) && close(g.dy, 0.0008333333300101321, 1e-15)
-        );
+        assert!(close(g.dx, 0.0008333333299933837, 1e-15) && close(g.dy, 0.0008333333300101321, 1e-15));
         // Reference, computed with tifffile + numpy (math.fsum over the float32 data cells):
         // 494,676 data cells (all > 0; 2,277,540 cells are −9999), total 9,491,334.359614372
         // (the data README's "9.49 M").
@@ -999,10 +920,7 @@ mod tests {
         // First cell value (tifffile: 128.06935).
         assert!(close(g.get(0, 0) as f64, 128.06935, 1e-4));
         // Overriding the CRS wins over the file's GeoKeys.
-        assert_eq!(
-            read_grid(&p, Some(Crs::Cgcs2000)).unwrap().crs,
-            Crs::Cgcs2000
-        );
+        assert_eq!(read_grid(&p, Some(Crs::Cgcs2000)).unwrap().crs, Crs::Cgcs2000);
     }
 
     #[test]
@@ -1016,11 +934,7 @@ mod tests {
         assert_eq!((g.ncols, g.nrows), (241, 181));
         assert_eq!(g.crs, Crs::Epsg(3857));
         assert!(close(g.x0, 12693529.787448272, 1e-6));
-        assert!(close(
-            g.y0,
-            3_542_525.717_859_967_6 + 181.0 * 155.156523374016,
-            1e-6
-        ));
+        assert!(close(g.y0, 3_542_525.717_859_967_6 + 181.0 * 155.156523374016, 1e-6));
         assert_eq!((g.dx, g.dy), (155.156523374016, 155.156523374016));
         assert_eq!(g.nodata, Some(-999_999_999.0));
         // Python reference (plain text parsing + numpy): all 43,621 cells hold data,
@@ -1060,8 +974,7 @@ mod tests {
 
     /// The Wuhan boundary as a multipolygon (first feature, a GeoJSON Polygon).
     fn wuhan_boundary(path: &Path) -> geo_types::MultiPolygon<f64> {
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
         let geom = &json["features"][0]["geometry"];
         assert_eq!(geom["type"], "Polygon");
         let rings: Vec<geo_types::LineString<f64>> = geom["coordinates"]
@@ -1100,11 +1013,7 @@ mod tests {
         // 494,676 data cells lie inside (the raster was clipped to this boundary), sum
         // 9,491,334.359614372, nothing outside.
         assert_eq!(sums.cells, vec![494_676]);
-        assert!(
-            close(sums.sums[0], 9_491_334.359614372, 1e-3),
-            "{}",
-            sums.sums[0]
-        );
+        assert!(close(sums.sums[0], 9_491_334.359614372, 1e-3), "{}", sums.sums[0]);
         assert_eq!((sums.outside_cells, sums.outside_sum), (0, 0.0));
         assert!(close(sums.sums[0], g.total(), 1e-6));
         // Same reference: 1,164,645 of all 2,772,216 cell centres lie inside.
@@ -1151,17 +1060,11 @@ mod tests {
         let mut enc = TiffEncoder::new(&mut file).unwrap();
         let mut img = enc.new_image::<C>(w, h).unwrap();
         if let Some((s, t)) = scale_tie {
-            img.encoder()
-                .write_tag(Tag::ModelPixelScaleTag, &s[..])
-                .unwrap();
-            img.encoder()
-                .write_tag(Tag::ModelTiepointTag, &t[..])
-                .unwrap();
+            img.encoder().write_tag(Tag::ModelPixelScaleTag, &s[..]).unwrap();
+            img.encoder().write_tag(Tag::ModelTiepointTag, &t[..]).unwrap();
         }
         if let Some(m) = matrix {
-            img.encoder()
-                .write_tag(Tag::ModelTransformationTag, &m[..])
-                .unwrap();
+            img.encoder().write_tag(Tag::ModelTransformationTag, &m[..]).unwrap();
         }
         if !keys.is_empty() {
             img.encoder()
@@ -1209,16 +1112,7 @@ mod tests {
         let st = Some(([0.5, 0.25, 0.0], [0.0, 0.0, 0.0, 100.0, 40.0, 0.0]));
         let geo4326 = [(1024, 2), (1025, 1), (2048, 4326)];
         let p = dir.path().join("u8.tif");
-        write_tiff::<colortype::Gray8>(
-            &p,
-            3,
-            2,
-            &[0, 1, 2, 253, 254, 255],
-            st,
-            None,
-            &geo4326,
-            Some("255"),
-        );
+        write_tiff::<colortype::Gray8>(&p, 3, 2, &[0, 1, 2, 253, 254, 255], st, None, &geo4326, Some("255"));
         let g = read_grid(&p, None).unwrap();
         assert_eq!(g.values, vec![0.0, 1.0, 2.0, 253.0, 254.0, 255.0]);
         assert_eq!((g.nodata, g.crs), (Some(255.0), Crs::Wgs84));
@@ -1226,42 +1120,18 @@ mod tests {
         assert_eq!(g.total(), 510.0);
 
         let p = dir.path().join("i8.tif");
-        write_tiff::<colortype::GrayI8>(
-            &p,
-            2,
-            1,
-            &[-128, 127],
-            st,
-            None,
-            &[(1024, 2), (2048, 4490)],
-            None,
-        );
+        write_tiff::<colortype::GrayI8>(&p, 2, 1, &[-128, 127], st, None, &[(1024, 2), (2048, 4490)], None);
         let g = read_grid(&p, None).unwrap();
-        assert_eq!(
-            (g.values.clone(), g.crs),
-            (vec![-128.0, 127.0], Crs::Cgcs2000)
-        );
+        assert_eq!((g.values.clone(), g.crs), (vec![-128.0, 127.0], Crs::Cgcs2000));
 
         let p = dir.path().join("u16.tif");
         write_tiff::<colortype::Gray16>(&p, 2, 1, &[0, 65535], st, None, &geo4326, None);
         assert_eq!(read_grid(&p, None).unwrap().values, vec![0.0, 65535.0]);
 
         let p = dir.path().join("i16.tif");
-        write_tiff::<colortype::GrayI16>(
-            &p,
-            2,
-            1,
-            &[-32768, 32767],
-            st,
-            None,
-            &geo4326,
-            Some("-32768 "),
-        );
+        write_tiff::<colortype::GrayI16>(&p, 2, 1, &[-32768, 32767], st, None, &geo4326, Some("-32768 "));
         let g = read_grid(&p, None).unwrap();
-        assert_eq!(
-            (g.values.clone(), g.nodata),
-            (vec![-32768.0, 32767.0], Some(-32768.0))
-        );
+        assert_eq!((g.values.clone(), g.nodata), (vec![-32768.0, 32767.0], Some(-32768.0)));
 
         let p = dir.path().join("u32.tif");
         write_tiff::<colortype::Gray32>(&p, 2, 1, &[7, 16_777_216], st, None, &geo4326, None);
@@ -1272,28 +1142,13 @@ mod tests {
         assert_eq!(read_grid(&p, None).unwrap().values, vec![-5.0, 1_000_000.0]);
 
         let p = dir.path().join("f64.tif");
-        write_tiff::<colortype::Gray64Float>(
-            &p,
-            2,
-            1,
-            &[0.125, -1e300],
-            st,
-            None,
-            &geo4326,
-            Some("nan"),
-        );
+        write_tiff::<colortype::Gray64Float>(&p, 2, 1, &[0.125, -1e300], st, None, &geo4326, Some("nan"));
         let g = read_grid(&p, None).unwrap();
-        assert_eq!(
-            (g.values[0], g.values[1], g.nodata),
-            (0.125, f32::NEG_INFINITY, None)
-        );
+        assert_eq!((g.values[0], g.values[1], g.nodata), (0.125, f32::NEG_INFINITY, None));
 
         // A projected CRS (UTM 50N): taken from ProjectedCSTypeGeoKey, not the geographic key.
         let p = dir.path().join("utm.tif");
-        let utm = Some((
-            [30.0, 30.0, 0.0],
-            [0.0, 0.0, 0.0, 500_000.0, 3_400_000.0, 0.0],
-        ));
+        let utm = Some(([30.0, 30.0, 0.0], [0.0, 0.0, 0.0, 500_000.0, 3_400_000.0, 0.0]));
         write_tiff::<colortype::Gray32Float>(
             &p,
             2,
@@ -1306,22 +1161,10 @@ mod tests {
         );
         assert_eq!(read_grid(&p, None).unwrap().crs, Crs::Epsg(32650));
         // Projected but user-defined (32767) with no override: refused; with one: accepted.
-        write_tiff::<colortype::Gray32Float>(
-            &p,
-            2,
-            2,
-            &[1.0; 4],
-            utm,
-            None,
-            &[(1024, 1), (3072, 32767)],
-            None,
-        );
+        write_tiff::<colortype::Gray32Float>(&p, 2, 2, &[1.0; 4], utm, None, &[(1024, 1), (3072, 32767)], None);
         let e = read_grid(&p, None).unwrap_err().to_string();
         assert!(e.contains("pass its CRS"), "{e}");
-        assert_eq!(
-            read_grid(&p, Some(Crs::Epsg(4547))).unwrap().crs,
-            Crs::Epsg(4547)
-        );
+        assert_eq!(read_grid(&p, Some(Crs::Epsg(4547))).unwrap().crs, Crs::Epsg(4547));
         // No GeoKeys at all and a lon/lat extent: WGS84.
         write_tiff::<colortype::Gray32Float>(&p, 2, 2, &[1.0; 4], st, None, &[], None);
         assert_eq!(read_grid(&p, None).unwrap().crs, Crs::Wgs84);
@@ -1336,62 +1179,26 @@ mod tests {
         let m = [
             2.0, 0.0, 0.0, 10.0, 0.0, -0.5, 0.0, 20.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0,
         ];
-        write_tiff::<colortype::Gray32Float>(
-            &p,
-            3,
-            2,
-            &data,
-            None,
-            Some(m),
-            &[(1025, 1), (2048, 4326)],
-            None,
-        );
+        write_tiff::<colortype::Gray32Float>(&p, 3, 2, &data, None, Some(m), &[(1025, 1), (2048, 4326)], None);
         let g = read_grid(&p, None).unwrap();
         assert_eq!((g.x0, g.y0, g.dx, g.dy), (10.0, 20.0, 2.0, 0.5));
         assert_eq!(g.values, data.to_vec());
         // Same, PixelIsPoint: (10, 20) is the centre of the first pixel → corner half a cell
         // west and north.
-        write_tiff::<colortype::Gray32Float>(
-            &p,
-            3,
-            2,
-            &data,
-            None,
-            Some(m),
-            &[(1025, 2), (2048, 4326)],
-            None,
-        );
+        write_tiff::<colortype::Gray32Float>(&p, 3, 2, &data, None, Some(m), &[(1025, 2), (2048, 4326)], None);
         let g = read_grid(&p, None).unwrap();
         assert_eq!((g.x0, g.y0), (9.0, 20.25));
         assert_eq!(g.cell_centre(0, 0), (10.0, 20.0));
         // PixelIsPoint with scale + tie point at pixel (1, 1) = (12, 19.5).
         let st = Some(([2.0, 0.5, 0.0], [1.0, 1.0, 0.0, 12.0, 19.5, 0.0]));
-        write_tiff::<colortype::Gray32Float>(
-            &p,
-            3,
-            2,
-            &data,
-            st,
-            None,
-            &[(1025, 2), (2048, 4326)],
-            None,
-        );
+        write_tiff::<colortype::Gray32Float>(&p, 3, 2, &data, st, None, &[(1025, 2), (2048, 4326)], None);
         let g = read_grid(&p, None).unwrap();
         assert_eq!(g.cell_centre(1, 1), (12.0, 19.5));
         assert_eq!((g.x0, g.y0), (9.0, 20.25));
         // Rotation refused.
         let mut rot = m;
         rot[1] = 0.1;
-        write_tiff::<colortype::Gray32Float>(
-            &p,
-            3,
-            2,
-            &data,
-            None,
-            Some(rot),
-            &[(2048, 4326)],
-            None,
-        );
+        write_tiff::<colortype::Gray32Float>(&p, 3, 2, &data, None, Some(rot), &[(2048, 4326)], None);
         let e = read_grid(&p, None).unwrap_err().to_string();
         assert!(
             e.contains("ModelTransformation (34264)") && e.contains("rotated"),
@@ -1418,11 +1225,7 @@ mod tests {
                 for r in 0..th {
                     for c in 0..tw {
                         let (row, col) = (ty * th + r, tx * tw + c);
-                        let v = if row < h && col < w {
-                            value(row, col)
-                        } else {
-                            -1.0
-                        };
+                        let v = if row < h && col < w { value(row, col) } else { -1.0 };
                         data.extend(v.to_le_bytes());
                     }
                 }
@@ -1496,10 +1299,7 @@ mod tests {
         std::fs::write(&p, tiled_tiff(w, h, |r, c| (r * 100 + c) as f32)).unwrap();
         let g = read_grid(&p, None).unwrap();
         assert_eq!((g.ncols, g.nrows), (37, 21));
-        assert_eq!(
-            (g.x0, g.y0, g.nodata, g.crs),
-            (114.0, 31.0, Some(-9999.0), Crs::Wgs84)
-        );
+        assert_eq!((g.x0, g.y0, g.nodata, g.crs), (114.0, 31.0, Some(-9999.0), Crs::Wgs84));
         for r in 0..21 {
             for c in 0..37 {
                 assert_eq!(g.get(r, c), (r * 100 + c) as f32, "cell ({r}, {c})");
@@ -1559,10 +1359,7 @@ mod tests {
         // The same, gzip-compressed, as .asc.gz and as .grd.gz.
         for name in ["a.asc.gz", "a.grd.gz"] {
             let pz = dir.path().join(name);
-            let mut gz = flate2::write::GzEncoder::new(
-                File::create(&pz).unwrap(),
-                flate2::Compression::default(),
-            );
+            let mut gz = flate2::write::GzEncoder::new(File::create(&pz).unwrap(), flate2::Compression::default());
             gz.write_all(text.as_bytes()).unwrap();
             gz.finish().unwrap();
             let gz_grid = read_grid(&pz, Some(Crs::Epsg(4547))).unwrap();
@@ -1588,10 +1385,7 @@ mod tests {
             "{e}"
         );
         let e = ascii_error(&format!("{hdr}1 2 3\n4 x 6\n"));
-        assert!(
-            e.contains("line 7: value 2 of row 2 ('x') is not a number"),
-            "{e}"
-        );
+        assert!(e.contains("line 7: value 2 of row 2 ('x') is not a number"), "{e}");
         let e = ascii_error(&format!("{hdr}1 2 3\n"));
         assert!(
             e.contains("line 7 (end of file): 1 data rows, expected nrows = 2"),
@@ -1600,25 +1394,18 @@ mod tests {
         let e = ascii_error(&format!("{hdr}1 2 3\n4 5 6\n7 8 9\n"));
         assert!(e.contains("line 8: more data rows than nrows = 2"), "{e}");
         let e = ascii_error(&format!("{hdr}1 2 3 4\n"));
-        assert!(
-            e.contains("line 6: row 1 has more than ncols = 3 values"),
-            "{e}"
-        );
+        assert!(e.contains("line 6: row 1 has more than ncols = 3 values"), "{e}");
         let e = ascii_error("ncols 3\nnrows 2\nxllcorner 0\ncellsize 1\n1 2 3\n");
         assert!(e.contains("missing yllcorner"), "{e}");
         let e = ascii_error("ncols 3\nnrows two\n");
-        assert!(
-            e.contains("line 2: nrows 'two' is not a positive integer"),
-            "{e}"
-        );
+        assert!(e.contains("line 2: nrows 'two' is not a positive integer"), "{e}");
         let e = ascii_error("ncols 3\nbands 2\n");
         assert!(e.contains("line 2: unknown header key 'bands'"), "{e}");
         let e = ascii_error("ncols 3\nncols 3\n");
         assert!(e.contains("line 2: header key 'ncols' given twice"), "{e}");
         let e = ascii_error("ncols 3\nnrows 2\n");
         assert!(e.contains("line 3: file ends before any data row"), "{e}");
-        let e =
-            ascii_error("ncols 100000\nnrows 100000\nxllcorner 0\nyllcorner 0\ncellsize 1\n1\n");
+        let e = ascii_error("ncols 100000\nnrows 100000\nxllcorner 0\nyllcorner 0\ncellsize 1\n1\n");
         assert!(
             e.contains("header (lines 1–5): 100000 × 100000 cells exceeds the limit"),
             "{e}"
@@ -1689,15 +1476,8 @@ mod tests {
         assert_eq!(g.nodata, Some(SURFER_BLANK));
         assert_eq!(g.total(), 15.0);
         std::fs::write(&p, b"DSRB....").unwrap();
-        assert!(
-            read_grid(&p, None)
-                .unwrap_err()
-                .to_string()
-                .contains("Surfer 7")
-        );
-        let e = read_grid(&dir.path().join("x.png"), None)
-            .unwrap_err()
-            .to_string();
+        assert!(read_grid(&p, None).unwrap_err().to_string().contains("Surfer 7"));
+        let e = read_grid(&dir.path().join("x.png"), None).unwrap_err().to_string();
         assert!(e.contains("unknown raster format"), "{e}");
         let e = read_grid(&dir.path().join("missing.asc"), None).unwrap_err();
         assert!(e.to_string().contains("missing.asc"));

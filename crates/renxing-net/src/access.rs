@@ -242,12 +242,19 @@ impl NearestField {
                 off_t + (1.0 - frac) * l.time_s + self.time_s[b],
             );
         }
-        let (lo, hi) = (self.on_link_start[origin.link as usize], self.on_link_start[origin.link as usize + 1]);
+        let (lo, hi) = (
+            self.on_link_start[origin.link as usize],
+            self.on_link_start[origin.link as usize + 1],
+        );
         for &(dest, x, s) in &self.on_link[lo as usize..hi as usize] {
             let ok = (x >= origin.along_m && l.forward) || (x <= origin.along_m && l.backward);
             if ok {
                 let dx = (x - origin.along_m).abs();
-                let dt = if l.length_m > 0.0 { dx / l.length_m * l.time_s } else { 0.0 };
+                let dt = if l.length_m > 0.0 {
+                    dx / l.length_m * l.time_s
+                } else {
+                    0.0
+                };
                 consider(dest, origin.offset_m + dx + s, off_t + dt + s / self.access_speed_mps);
             }
         }
@@ -293,8 +300,16 @@ pub fn nearest_by_plain_dijkstra(graph: &Graph, origin: u32, destinations: &[Sna
         .iter()
         .map(|s| {
             let l = &graph.links[s.link as usize];
-            let via_a = if l.forward { d[l.a as usize] + s.along_m } else { f64::INFINITY };
-            let via_b = if l.backward { d[l.b as usize] + l.length_m - s.along_m } else { f64::INFINITY };
+            let via_a = if l.forward {
+                d[l.a as usize] + s.along_m
+            } else {
+                f64::INFINITY
+            };
+            let via_b = if l.backward {
+                d[l.b as usize] + l.length_m - s.along_m
+            } else {
+                f64::INFINITY
+            };
             s.offset_m + via_a.min(via_b)
         })
         .fold(f64::INFINITY, f64::min)

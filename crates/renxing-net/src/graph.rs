@@ -290,7 +290,9 @@ fn csr(n: usize, links: &[Link], reverse: bool) -> (Vec<u32>, Vec<Arc>) {
         if l.backward {
             v[1] = Some((l.b, l.a));
         }
-        v.into_iter().flatten().map(move |(from, to)| if reverse { (to, from) } else { (from, to) })
+        v.into_iter()
+            .flatten()
+            .map(move |(from, to)| if reverse { (to, from) } else { (from, to) })
     };
     let mut first = vec![0u32; n + 1];
     for l in links {
@@ -302,12 +304,22 @@ fn csr(n: usize, links: &[Link], reverse: bool) -> (Vec<u32>, Vec<Arc>) {
         first[i + 1] += first[i];
     }
     let mut next = first.clone();
-    let empty = Arc { head: 0, link: 0, dist_m: 0.0, time_s: 0.0 };
+    let empty = Arc {
+        head: 0,
+        link: 0,
+        dist_m: 0.0,
+        time_s: 0.0,
+    };
     let mut arcs = vec![empty; first[n] as usize];
     for (li, l) in links.iter().enumerate() {
         for (key, other) in arcs_of(l) {
             let slot = &mut next[key as usize];
-            arcs[*slot as usize] = Arc { head: other, link: li as u32, dist_m: l.length_m, time_s: l.time_s };
+            arcs[*slot as usize] = Arc {
+                head: other,
+                link: li as u32,
+                dist_m: l.length_m,
+                time_s: l.time_s,
+            };
             *slot += 1;
         }
     }

@@ -65,16 +65,26 @@ impl SnapIndex {
             .unwrap_or(LocalProjection::new(0.0, 0.0));
         let mut segs = Vec::with_capacity(graph.links.len());
         for li in 0..graph.links.len() {
-            let pts: Vec<(f64, f64)> =
-                graph.link_polyline(li).into_iter().map(|(lon, lat)| proj.project(lon, lat)).collect();
+            let pts: Vec<(f64, f64)> = graph
+                .link_polyline(li)
+                .into_iter()
+                .map(|(lon, lat)| proj.project(lon, lat))
+                .collect();
             let total: f64 = pts.windows(2).map(|w| (w[1].0 - w[0].0).hypot(w[1].1 - w[0].1)).sum();
             let mut before = 0.0;
             for w in pts.windows(2) {
-                segs.push(Seg { a: w[0], b: w[1], link: li as u32, before, total });
+                segs.push(Seg {
+                    a: w[0],
+                    b: w[1],
+                    link: li as u32,
+                    before,
+                    total,
+                });
                 before += (w[1].0 - w[0].0).hypot(w[1].1 - w[0].1);
             }
         }
-        let (mut minx, mut miny, mut maxx, mut maxy) = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+        let (mut minx, mut miny, mut maxx, mut maxy) =
+            (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
         for s in &segs {
             minx = minx.min(s.a.0.min(s.b.0));
             maxx = maxx.max(s.a.0.max(s.b.0));
@@ -89,7 +99,17 @@ impl SnapIndex {
         let cell = (w * h / cells_wanted).sqrt().max(1.0);
         let nx = (w / cell).floor() as i64 + 1;
         let ny = (h / cell).floor() as i64 + 1;
-        let mut index = SnapIndex { proj, segs, minx, miny, cell, nx, ny, start: vec![], items: vec![] };
+        let mut index = SnapIndex {
+            proj,
+            segs,
+            minx,
+            miny,
+            cell,
+            nx,
+            ny,
+            start: vec![],
+            items: vec![],
+        };
         // Two passes: count per cell, then fill.
         let ncells = (nx * ny) as usize;
         let mut count = vec![0u32; ncells + 1];
@@ -113,7 +133,10 @@ impl SnapIndex {
     }
 
     fn cell_of(&self, x: f64, y: f64) -> (i64, i64) {
-        (((x - self.minx) / self.cell).floor() as i64, ((y - self.miny) / self.cell).floor() as i64)
+        (
+            ((x - self.minx) / self.cell).floor() as i64,
+            ((y - self.miny) / self.cell).floor() as i64,
+        )
     }
 
     /// Every cell the segment's bounding box touches.
@@ -144,7 +167,9 @@ impl SnapIndex {
         // the grid (far-away points).
         let gap_x = if cx < 0 { -cx } else { (cx - (self.nx - 1)).max(0) };
         let gap_y = if cy < 0 { -cy } else { (cy - (self.ny - 1)).max(0) };
-        let r_last = (cx.max(self.nx - 1 - cx)).max(cy.max(self.ny - 1 - cy)).max(gap_x.max(gap_y));
+        let r_last = (cx.max(self.nx - 1 - cx))
+            .max(cy.max(self.ny - 1 - cy))
+            .max(gap_x.max(gap_y));
         let mut best: Option<(f64, u32, f64)> = None; // (d², segment, t)
         for r in gap_x.max(gap_y)..=r_last {
             if let Some((bd2, _, _)) = best
@@ -152,8 +177,14 @@ impl SnapIndex {
             {
                 // Every cell of ring r lies outside the block of rings 0..r, which contains p:
                 // p's distance to that block's border bounds the distance of anything farther out.
-                let (x0, x1) = (self.minx + (cx - r + 1) as f64 * self.cell, self.minx + (cx + r) as f64 * self.cell);
-                let (y0, y1) = (self.miny + (cy - r + 1) as f64 * self.cell, self.miny + (cy + r) as f64 * self.cell);
+                let (x0, x1) = (
+                    self.minx + (cx - r + 1) as f64 * self.cell,
+                    self.minx + (cx + r) as f64 * self.cell,
+                );
+                let (y0, y1) = (
+                    self.miny + (cy - r + 1) as f64 * self.cell,
+                    self.miny + (cy + r) as f64 * self.cell,
+                );
                 let reach = (p.0 - x0).min(x1 - p.0).min(p.1 - y0).min(y1 - p.1);
                 if reach * reach > bd2 {
                     break;
@@ -161,7 +192,11 @@ impl SnapIndex {
             }
             for gy in (cy - r).max(0)..=(cy + r).min(self.ny - 1) {
                 // Full rows at the ring's top and bottom, only the two end cells in between.
-                let step = if gy == cy - r || gy == cy + r { 1 } else { (2 * r).max(1) };
+                let step = if gy == cy - r || gy == cy + r {
+                    1
+                } else {
+                    (2 * r).max(1)
+                };
                 let mut gx = cx - r;
                 while gx <= cx + r {
                     if gx >= 0 && gx < self.nx {
@@ -183,13 +218,24 @@ impl SnapIndex {
         let s = &self.segs[si as usize];
         let seg_len = (s.b.0 - s.a.0).hypot(s.b.1 - s.a.1);
         let link = &graph.links[s.link as usize];
-        let along = if s.total > 0.0 { (s.before + t * seg_len) / s.total * link.length_m } else { 0.0 };
-        Some(Snap { link: s.link, along_m: along, offset_m: d2.sqrt() })
+        let along = if s.total > 0.0 {
+            (s.before + t * seg_len) / s.total * link.length_m
+        } else {
+            0.0
+        };
+        Some(Snap {
+            link: s.link,
+            along_m: along,
+            offset_m: d2.sqrt(),
+        })
     }
 
     /// Snap many lon/lat points, in parallel.
     pub fn snap_all(&self, graph: &Graph, points: &[(f64, f64)]) -> Vec<Option<Snap>> {
-        points.par_iter().map(|&(lon, lat)| self.snap(graph, lon, lat)).collect()
+        points
+            .par_iter()
+            .map(|&(lon, lat)| self.snap(graph, lon, lat))
+            .collect()
     }
 }
 
@@ -204,8 +250,14 @@ mod tests {
         let p = idx.proj.project(lon, lat);
         (0..g.links.len())
             .flat_map(|li| {
-                let pts: Vec<(f64, f64)> = g.link_polyline(li).into_iter().map(|(x, y)| idx.proj.project(x, y)).collect();
-                pts.windows(2).map(|w| nearest_on_segment(p, w[0], w[1]).1).collect::<Vec<_>>()
+                let pts: Vec<(f64, f64)> = g
+                    .link_polyline(li)
+                    .into_iter()
+                    .map(|(x, y)| idx.proj.project(x, y))
+                    .collect();
+                pts.windows(2)
+                    .map(|w| nearest_on_segment(p, w[0], w[1]).1)
+                    .collect::<Vec<_>>()
             })
             .fold(f64::INFINITY, f64::min)
     }
@@ -214,10 +266,14 @@ mod tests {
     fn grid_search_finds_the_same_distance_as_brute_force_inside_and_far_outside() {
         // A bent street network with shapes, plus a long straight edge.
         let nodes: Vec<RoadNode> = (0..30)
-            .map(|i| RoadNode { id: i, lon: 116.3 + (i % 6) as f64 * 0.004, lat: 39.9 + (i / 6) as f64 * 0.003 })
+            .map(|i| RoadNode {
+                id: i,
+                lon: 116.3 + (i % 6) as f64 * 0.004,
+                lat: 39.9 + (i / 6) as f64 * 0.003,
+            })
             .collect();
         let mut edges = Vec::new();
-        for i in 0..30usize {
+        for (i, node) in nodes.iter().enumerate() {
             for j in [i + 1, i + 6] {
                 if j < 30 && (j != i + 1 || i % 6 != 5) {
                     edges.push(RoadEdge {
@@ -230,12 +286,23 @@ mod tests {
                         access_drive: true,
                         name: String::new(),
                         source_id: format!("{i}-{j}"),
-                        shape: if i % 3 == 0 { vec![(nodes[i].lon + 0.001, nodes[i].lat + 0.0012)] } else { vec![] },
+                        shape: if i % 3 == 0 {
+                            vec![(node.lon + 0.001, node.lat + 0.0012)]
+                        } else {
+                            vec![]
+                        },
                     });
                 }
             }
         }
-        let g = Graph::build(&RoadData { nodes, edges, source: "t".into() }, &Profile::builtin(Mode::Walk));
+        let g = Graph::build(
+            &RoadData {
+                nodes,
+                edges,
+                source: "t".into(),
+            },
+            &Profile::builtin(Mode::Walk),
+        );
         let idx = SnapIndex::new(&g);
         let mut seed = 11u64;
         let mut rnd = || {
@@ -248,7 +315,11 @@ mod tests {
             let (lon, lat) = (116.31 + (rnd() - 0.5) * spread, 39.906 + (rnd() - 0.5) * spread);
             let s = idx.snap(&g, lon, lat).unwrap();
             let want = brute(&g, &idx, lon, lat);
-            assert!((s.offset_m - want).abs() < 1e-9 * want.max(1.0), "{lon},{lat}: {} vs {want}", s.offset_m);
+            assert!(
+                (s.offset_m - want).abs() < 1e-9 * want.max(1.0),
+                "{lon},{lat}: {} vs {want}",
+                s.offset_m
+            );
             assert!(s.along_m >= 0.0 && s.along_m <= g.links[s.link as usize].length_m + 1e-9);
         }
     }

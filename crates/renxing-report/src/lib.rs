@@ -60,10 +60,19 @@ pub const OUTPUT_FILES: [&str; 3] = ["results.gpkg", "summary.json", "report.htm
 /// earlier run: outputs replace the whole folder, which would delete such files. Callers may run
 /// this before any work; [`write_outputs`] runs it again.
 pub fn check_out_dir(out: &Path) -> Result<(), ReportError> {
-    let refuse = |message: String| Err(ReportError::OutDir { path: out.to_path_buf(), message });
-    let Ok(meta) = std::fs::symlink_metadata(out) else { return Ok(()) };
+    let refuse = |message: String| {
+        Err(ReportError::OutDir {
+            path: out.to_path_buf(),
+            message,
+        })
+    };
+    let Ok(meta) = std::fs::symlink_metadata(out) else {
+        return Ok(());
+    };
     if !meta.is_dir() {
-        return refuse("exists and is not a folder; give a new folder (or one of an earlier run) for the outputs".into());
+        return refuse(
+            "exists and is not a folder; give a new folder (or one of an earlier run) for the outputs".into(),
+        );
     }
     for e in std::fs::read_dir(out).map_err(os(out))? {
         let name = e.map_err(os(out))?.file_name();
