@@ -387,8 +387,11 @@ pub fn grid_population(path: &Path, units: &[Unit], source: &str) -> Result<Popu
 mod tests {
     use super::*;
 
-    /// The grid path of `[population] kind = "grid"`: every WorldPop cell becomes a point with
-    /// its count, assigned to the Wuhan district containing its centre (same rule as zonal sums).
+    /// The grid path of `[population] kind = "grid"` on the Wuhan WorldPop 100 m grid (aged 20+,
+    /// ~9.49 M people) and the 13 districts of the cnmaps set (4201xx, GCJ-02 converted to WGS84):
+    /// every populated cell becomes a point with its count, assigned to the district containing its
+    /// centre — the same rule as zonal sums — and the district sums add up to the grid total
+    /// within 1 % (the rest: boundary cells of the OSM-clipped grid outside the Amap boundaries).
     #[test]
     fn wuhan_grid_cells_become_population_points_in_their_districts() {
         let Some(tif) = renxing_io::shared_data::file("cn/wuhan/wuhan_pop_age20plus_sum.tif") else {
@@ -401,13 +404,15 @@ mod tests {
             return;
         };
         let units = crate::layers::units_from_cnmaps(&archive, &index, "420100").unwrap();
-        assert_eq!(units.len(), 13);
+        assert_eq!(units.len(), 13, "Wuhan has 13 districts");
+        assert!(units.iter().all(|u| u.code.starts_with("4201")));
         let set = grid_population(&tif, &units, "WorldPop").unwrap();
         let grid = renxing_io::raster::read_grid(&tif, None).unwrap();
         // 494,676 populated cells (counted independently with tifffile/numpy by the raster tests).
         assert_eq!(set.points.len(), 494_676);
-        let total: f64 = set.points.iter().map(|p| p.count).sum();
-        assert!((total - grid.total()).abs() < 1e-6 * total);
+        let total = grid.total();
+        let placed: f64 = set.points.iter().map(|p| p.count).sum();
+        assert!((placed - total).abs() < 1e-6 * total);
         let zones: Vec<_> = units.iter().map(|u| u.geometry.clone()).collect();
         let sums = renxing_geo::zonal::zonal_sums(&grid, &zones);
         for (i, want) in sums.sums.iter().enumerate() {
@@ -417,7 +422,24 @@ mod tests {
                 "{}: {got} vs {want}",
                 units[i].code
             );
+            eprintln!("  {} {} {want:.0}", units[i].code, units[i].name);
         }
+        let in_districts: f64 = sums.sums.iter().sum();
+        assert!(
+            (in_districts + sums.outside_sum - total).abs() < 1e-6 * total,
+            "nothing is lost"
+        );
+        let gap = (total - in_districts) / total;
+        eprintln!(
+            "Wuhan: grid total {total:.1}, in districts {in_districts:.1}; {:.3} % outside ({} cells)",
+            gap * 100.0,
+            sums.outside_cells
+        );
+        assert!(
+            gap.abs() < 0.01,
+            "district sums miss {:.3} % of the grid total",
+            gap * 100.0
+        );
         assert!(set.method.contains("1662×1668"), "{}", set.method);
     }
 }

@@ -530,61 +530,35 @@ fn pbf_with_relation_member_type(member_type: u64) -> Vec<u8> {
     [blob("OSMHeader", &header), blob("OSMData", &block)].concat()
 }
 
-/// osmpbf 0.3 panics (an `unwrap` in `RelMemberType::from`) on an unknown relation member type.
-/// renxing-io catches the panic and returns an error naming the blob, but the default panic hook
-/// has already printed "thread … panicked at …" (and a backtrace with RUST_BACKTRACE) on stderr.
-#[test]
-fn corrupt_pbf_member_type_is_one_error_line_without_panic_text() {
+/// `renxing access` on a one-relation PBF whose member has the given type; the one error line and
+/// the PBF path.
+fn access_on_pbf_with_member_type(member_type: u64) -> (String, String) {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let pbf = tmp.path().join("bad_member_type.osm.pbf");
-    std::fs::write(&pbf, pbf_with_relation_member_type(7)).expect("write pbf");
+    let pbf = tmp.path().join(format!("member_type_{member_type}.osm.pbf"));
+    std::fs::write(&pbf, pbf_with_relation_member_type(member_type)).expect("write pbf");
     let points = tmp.path().join("points.csv");
     std::fs::write(&points, "id,lon,lat\na,24.94,60.17\n").expect("write points");
     let out = tmp.path().join("nearest.csv");
-    let line = fails_cleanly(
-        renxing()
-            .arg("access")
-            .arg("--osm")
-            .arg(&pbf)
-            .arg("--origins")
-            .arg(&points)
-            .arg("--destinations")
-            .arg(&points)
-            .arg("--out")
-            .arg(&out),
-        tmp.path(),
-        &out,
-    );
-    assert!(
-        line.contains(&pbf.display().to_string()) && line.contains("blob 1 at byte"),
-        "{line}"
-    );
+    let mut cmd = renxing();
+    cmd.arg("access").arg("--osm").arg(&pbf).arg("--origins").arg(&points);
+    cmd.arg("--destinations").arg(&points).arg("--out").arg(&out);
+    (fails_cleanly(&mut cmd, tmp.path(), &out), pbf.display().to_string())
+}
+
+/// osmpbf 0.3 panics (an `unwrap` in `RelMemberType::from`) on an unknown relation member type.
+/// renxing-io catches the panic and returns an error naming the blob, and keeps the panic hook
+/// quiet: no "thread … panicked at …" text reaches stderr.
+#[test]
+fn corrupt_pbf_member_type_is_one_error_line_without_panic_text() {
+    let (line, pbf) = access_on_pbf_with_member_type(7);
+    assert!(line.contains(&pbf) && line.contains("blob 1 at byte"), "{line}");
 }
 
 /// The same file with a valid member type (1 = way) reads without error, so the test above fails
 /// for the member type alone: the run stops later, on the missing roads.
 #[test]
 fn pbf_fixture_with_valid_member_type_reads() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let pbf = tmp.path().join("good_member_type.osm.pbf");
-    std::fs::write(&pbf, pbf_with_relation_member_type(1)).expect("write pbf");
-    let points = tmp.path().join("points.csv");
-    std::fs::write(&points, "id,lon,lat\na,24.94,60.17\n").expect("write points");
-    let out = tmp.path().join("nearest.csv");
-    let line = fails_cleanly(
-        renxing()
-            .arg("access")
-            .arg("--osm")
-            .arg(&pbf)
-            .arg("--origins")
-            .arg(&points)
-            .arg("--destinations")
-            .arg(&points)
-            .arg("--out")
-            .arg(&out),
-        tmp.path(),
-        &out,
-    );
+    let (line, _) = access_on_pbf_with_member_type(1);
     assert!(line.contains("no road routable for the walk profile"), "{line}");
 }
 
