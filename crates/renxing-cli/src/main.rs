@@ -61,9 +61,12 @@ enum Command {
         /// OSMnx GraphML road network.
         #[arg(long)]
         graphml: Option<PathBuf>,
-        /// CRS of the network node coordinates (CSV networks only).
-        #[arg(long, default_value = "wgs84")]
-        network_crs: String,
+        /// CRS of the network node coordinates (CSV and GraphML networks; OSM is always WGS84).
+        #[arg(long)]
+        network_crs: Option<String>,
+        /// The edge CSV lists each direction of a two-way street as its own row (read rows as one-way).
+        #[arg(long)]
+        directed_edges: bool,
         /// Origins CSV: id,lon,lat.
         #[arg(long)]
         origins: PathBuf,
@@ -113,6 +116,7 @@ fn main() -> ExitCode {
             edges,
             graphml,
             network_crs,
+            directed_edges,
             origins,
             destinations,
             crs,
@@ -124,11 +128,17 @@ fn main() -> ExitCode {
             timings,
         } => (|| {
             let args = access::AccessArgs {
-                osm,
-                nodes,
-                edges,
-                graphml,
-                network_crs: layers::parse_crs(&network_crs, "--network-crs")?,
+                roads: layers::RoadSource {
+                    osm,
+                    nodes,
+                    edges,
+                    graphml,
+                    crs: network_crs
+                        .as_deref()
+                        .map(|c| layers::parse_crs(c, "--network-crs"))
+                        .transpose()?,
+                    directed: directed_edges,
+                },
                 origins,
                 destinations,
                 crs: layers::parse_crs(&crs, "--crs")?,

@@ -60,8 +60,12 @@ pub struct NetworkSection {
     pub nodes: Option<PathBuf>,
     pub edges: Option<PathBuf>,
     pub graphml: Option<PathBuf>,
-    #[serde(default = "default_crs")]
-    pub crs: String,
+    /// Declared CRS; `None` = the source's own (GeoTIFF keys) or WGS84.
+    pub crs: Option<String>,
+    /// The edge CSV lists each direction of a two-way street as its own row (u→v and v→u): read
+    /// every row as one-way in its own direction.
+    #[serde(default)]
+    pub directed: bool,
     /// Walking speed overrides by highway class (km/h; 0 removes a class).
     #[serde(default)]
     pub walk_speeds_kmh: BTreeMap<String, f64>,
@@ -93,8 +97,8 @@ pub struct PopulationSection {
     /// `grid`, `points` or `admin_totals`.
     pub kind: String,
     pub path: PathBuf,
-    #[serde(default = "default_crs")]
-    pub crs: String,
+    /// Declared CRS; `None` = the source's own (GeoTIFF keys) or WGS84.
+    pub crs: Option<String>,
     /// points: column with the head count.
     pub count_column: Option<String>,
     /// admin_totals: columns of the unit code and the total.
@@ -175,6 +179,12 @@ impl Project {
         if sources.iter().filter(|&&s| s).count() != 1 {
             bail!(
                 "{}: [network] needs exactly one of osm, nodes + edges, graphml",
+                path.display()
+            );
+        }
+        if n.osm.is_some() && n.crs.is_some() {
+            bail!(
+                "{}: [network] crs does not apply to OpenStreetMap files (always WGS84)",
                 path.display()
             );
         }

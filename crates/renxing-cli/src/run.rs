@@ -75,14 +75,15 @@ pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOu
 
     step(0, &mut timings);
     let n = &project.network;
-    let net_crs = parse_crs(&n.crs, "[network] crs")?;
-    let road = load_roads(
-        n.osm.as_ref().map(|p| project.resolve(p)).as_deref(),
-        n.nodes.as_ref().map(|p| project.resolve(p)).as_deref(),
-        n.edges.as_ref().map(|p| project.resolve(p)).as_deref(),
-        n.graphml.as_ref().map(|p| project.resolve(p)).as_deref(),
-        net_crs,
-    )?;
+    let net_crs = n.crs.as_deref().map(|c| parse_crs(c, "[network] crs")).transpose()?;
+    let road = load_roads(&crate::layers::RoadSource {
+        osm: n.osm.as_ref().map(|p| project.resolve(p)),
+        nodes: n.nodes.as_ref().map(|p| project.resolve(p)),
+        edges: n.edges.as_ref().map(|p| project.resolve(p)),
+        graphml: n.graphml.as_ref().map(|p| project.resolve(p)),
+        crs: net_crs,
+        directed: n.directed,
+    })?;
     inputs.push(("road network".into(), road.source.clone()));
 
     step(1, &mut timings);
@@ -249,14 +250,15 @@ fn load_units(p: &Project) -> Result<Vec<Unit>> {
 fn load_population(p: &Project, units: &[Unit], graph: &Graph) -> Result<PopulationSet> {
     let s = &p.population;
     let path = p.resolve(&s.path);
-    let crs = parse_crs(&s.crs, "[population] crs")?;
+    let declared = s.crs.as_deref().map(|c| parse_crs(c, "[population] crs")).transpose()?;
+    let crs = declared.unwrap_or_default();
     let source = if s.source.is_empty() {
         path.display().to_string()
     } else {
         s.source.clone()
     };
     match s.kind.as_str() {
-        "grid" => grid_population(&path, units, &source),
+        "grid" => grid_population(&path, declared, units, &source),
         "points" => {
             let col = s
                 .count_column
@@ -327,7 +329,7 @@ fn load_population(p: &Project, units: &[Unit], graph: &Graph) -> Result<Populat
                             id: b.osm_id,
                             lon: b.lon,
                             lat: b.lat,
-                            floor_area_m2: b.area_m2 * b.levels.unwrap_or(1.0),
+                            floor_area_m2: b.area_m2 * b.levels.filter(|l| *l >= 1.0).unwrap_or(1.0),
                         })
                         .collect();
                     Ok(disaggregate_by_floor_area(&weights, units, &per_unit, &source))
@@ -340,8 +342,8 @@ fn load_population(p: &Project, units: &[Unit], graph: &Graph) -> Result<Populat
 
 /// Population grid cells → points at cell centres, assigned to units by exact cell-centre
 /// rasterisation (grid in lon/lat) or point-in-polygon after conversion (projected grids).
-pub fn grid_population(path: &Path, units: &[Unit], source: &str) -> Result<PopulationSet> {
-    let grid = renxing_io::raster::read_grid(path, None)?;
+pub fn grid_population(path: &Path, crs: Option<Crs>, units: &[Unit], source: &str) -> Result<PopulationSet> {
+    let grid = renxing_io::raster::read_grid(path, crs)?;
     let geographic = matches!(grid.crs, Crs::Wgs84 | Crs::Cgcs2000);
     let to_wgs =
         Transformer::to_wgs84(grid.crs).with_context(|| format!("{}: grid CRS {}", path.display(), grid.crs))?;
@@ -406,7 +408,7 @@ mod tests {
         let units = crate::layers::units_from_cnmaps(&archive, &index, "420100").unwrap();
         assert_eq!(units.len(), 13, "Wuhan has 13 districts");
         assert!(units.iter().all(|u| u.code.starts_with("4201")));
-        let set = grid_population(&tif, &units, "WorldPop").unwrap();
+        let set = grid_population(&tif, None, &units, "WorldPop").unwrap();
         let grid = renxing_io::raster::read_grid(&tif, None).unwrap();
         // 494,676 populated cells (counted independently with tifffile/numpy by the raster tests).
         assert_eq!(set.points.len(), 494_676);
@@ -441,5 +443,40 @@ mod tests {
             gap * 100.0
         );
         assert!(set.method.contains("1662×1668"), "{}", set.method);
+
+        // Against the independent reference (tests/reference/wuhan_district_population.py:
+        // tifffile + shapely + its own GCJ-02 inverse; output committed as JSON): per-district
+        // sums within 1e-9 relative, cell counts exactly, and the same for the cells outside.
+        let reference: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../tests/reference/wuhan_district_population.json"
+            ))
+            .unwrap(),
+        )
+        .unwrap();
+        let rel = |a: f64, b: f64| (a - b).abs() / b.abs().max(1e-12);
+        let districts = reference["districts"].as_array().unwrap();
+        assert_eq!(districts.len(), units.len());
+        for d in districts {
+            let code = d["code"].as_str().unwrap();
+            let i = units
+                .iter()
+                .position(|u| u.code == code)
+                .unwrap_or_else(|| panic!("{code} missing"));
+            assert_eq!(units[i].name, d["name"].as_str().unwrap(), "{code}");
+            let mine: Vec<_> = set.points.iter().filter(|p| p.unit == Some(i)).collect();
+            let cells = d["cells"].as_u64().unwrap();
+            assert_eq!(mine.len() as u64, cells, "{code}: cells");
+            let want = d["population"].as_f64().unwrap();
+            let got: f64 = mine.iter().map(|p| p.count).sum();
+            assert!(rel(got, want) < 1e-9, "{code}: population {got} vs reference {want}");
+        }
+        let outside: Vec<_> = set.points.iter().filter(|p| p.unit.is_none()).collect();
+        assert_eq!(outside.len() as u64, reference["outside_cells"].as_u64().unwrap());
+        let want = reference["outside_population"].as_f64().unwrap();
+        let got: f64 = outside.iter().map(|p| p.count).sum();
+        assert!(rel(got, want) < 1e-9, "outside: {got} vs reference {want}");
+        assert!(rel(total, reference["grid_total"].as_f64().unwrap()) < 1e-9);
     }
 }

@@ -79,8 +79,13 @@ fn share_totals(
     let loc = UnitLocator::new(units);
     let located: Vec<Option<usize>> = places.iter().map(|p| loc.locate(p.1, p.2)).collect();
     let mut weight = vec![0.0; units.len()];
+    // Only positive, finite weights count (a negative `building:levels` must not shrink a unit's
+    // weight and inflate its other places).
+    let usable = |w: f64| w.is_finite() && w > 0.0;
     for (p, u) in places.iter().zip(&located) {
-        if let Some(u) = u {
+        if let Some(u) = u
+            && usable(p.3)
+        {
             weight[*u] += p.3;
         }
     }
@@ -88,7 +93,7 @@ fn share_totals(
     for (p, u) in places.into_iter().zip(located) {
         let Some(u) = u else { continue };
         let Some(total) = totals[u] else { continue };
-        if weight[u] > 0.0 && p.3 > 0.0 {
+        if weight[u] > 0.0 && usable(p.3) {
             points.push(PopulationPoint {
                 id: p.0,
                 lon: p.1,

@@ -14,7 +14,9 @@
 //! A unit is *deficient* when it misses a target: the coverage share
 //! (`shelter.coverage_target_share`), or — only where all areas are known — the per-capita
 //! effective area (`shelter.per_capita_target_m2`). Deficient units are ranked by the share of
-//! their population outside the emergency service distance, then by population beyond any shelter.
+//! their population outside the emergency service distance, then by the share beyond any shelter.
+//! The study-area figures (`total`) add up the units; population points and shelters outside every
+//! unit are counted apart (shelters outside still serve people inside as their nearest shelter).
 
 use serde::Serialize;
 
@@ -51,15 +53,50 @@ pub struct ExamParams {
 }
 
 impl ExamParams {
+    /// Read the exam parameters from a profile and check that they make sense together
+    /// (0 < emergency ≤ fixed ≤ fixed max distance, shares within 0–1, areas ≥ 0): an override
+    /// such as a coverage share of 95 meant as a percentage is refused, not applied.
     pub fn from_standard(std: &StandardProfile, max_snap_m: Option<f64>) -> Result<ExamParams, StandardError> {
-        Ok(ExamParams {
+        let p = ExamParams {
             emergency_distance_m: std.get("shelter.emergency_service_distance_m")?,
             fixed_distance_m: std.get("shelter.fixed_service_distance_m")?,
             fixed_distance_max_m: std.get("shelter.fixed_service_distance_max_m")?,
             per_capita_target_m2: std.get("shelter.per_capita_target_m2")?,
             coverage_target_share: std.get("shelter.coverage_target_share")?,
             max_snap_m,
-        })
+        };
+        let bad = |message: &str| {
+            Err(StandardError::Inconsistent {
+                profile: std.name.clone(),
+                message: message.to_string(),
+            })
+        };
+        let finite = [
+            p.emergency_distance_m,
+            p.fixed_distance_m,
+            p.fixed_distance_max_m,
+            p.per_capita_target_m2,
+            p.coverage_target_share,
+        ];
+        if finite.iter().any(|v| !v.is_finite()) {
+            return bad("every shelter value must be a finite number");
+        }
+        if !(0.0 < p.emergency_distance_m
+            && p.emergency_distance_m <= p.fixed_distance_m
+            && p.fixed_distance_m <= p.fixed_distance_max_m)
+        {
+            return bad("service distances must satisfy 0 < emergency ≤ fixed ≤ fixed max");
+        }
+        if !(0.0..=1.0).contains(&p.coverage_target_share) {
+            return bad("shelter.coverage_target_share is a share between 0 and 1 (not a percentage)");
+        }
+        if p.per_capita_target_m2 < 0.0 {
+            return bad("shelter.per_capita_target_m2 must not be negative");
+        }
+        if max_snap_m.is_some_and(|m| !(m.is_finite() && m >= 0.0)) {
+            return bad("[exam] max_snap_m must be a non-negative number of metres");
+        }
+        Ok(p)
     }
 }
 
@@ -126,7 +163,7 @@ pub struct ShelterResult {
 pub struct ExamResult {
     pub params: ExamParams,
     pub units: Vec<UnitResult>,
-    /// All units together plus points outside any unit.
+    /// All units together (points and shelters outside every unit are counted separately).
     pub total: UnitResult,
     pub points: Vec<PointResult>,
     pub shelters: Vec<ShelterResult>,
@@ -226,9 +263,11 @@ pub fn run_shelter_exam(
                 None => a.beyond += p.count,
             }
         };
-        add(&mut total);
         match p.unit {
-            Some(u) if u < units.len() => add(&mut acc[u]),
+            Some(u) if u < units.len() => {
+                add(&mut acc[u]);
+                add(&mut total);
+            }
             _ => {
                 outside_pop += p.count;
                 outside_n += 1;
@@ -244,9 +283,11 @@ pub fn run_shelter_exam(
                 a.area += ar;
             }
         };
-        add(&mut total);
         match r.unit {
-            Some(u) => add(&mut acc[u]),
+            Some(u) => {
+                add(&mut acc[u]);
+                add(&mut total);
+            }
             None => shelters_outside += 1,
         }
     }
@@ -503,6 +544,24 @@ mod tests {
         assert_eq!(r.total.population_within_emergency, 60.0);
         assert_eq!(r.shelters[0].population_served, 100.0);
         assert_eq!(r.shelters[0].unit, Some(0));
+    }
+
+    #[test]
+    fn inconsistent_standard_values_are_refused() {
+        use std::collections::BTreeMap;
+        let std = StandardProfile::builtin("cn").unwrap();
+        assert!(ExamParams::from_standard(&std, Some(1000.0)).is_ok());
+        for (key, v) in [
+            ("shelter.coverage_target_share", 95.0),
+            ("shelter.emergency_service_distance_m", 2500.0),
+            ("shelter.fixed_service_distance_max_m", 1000.0),
+            ("shelter.per_capita_target_m2", -1.0),
+        ] {
+            let o = BTreeMap::from([(key.to_string(), v)]);
+            let err = ExamParams::from_standard(&std.clone().with_overrides(&o).unwrap(), None).unwrap_err();
+            assert!(err.to_string().contains("after overrides"), "{key}: {err}");
+        }
+        assert!(ExamParams::from_standard(&std, Some(-5.0)).is_err());
     }
 
     #[test]

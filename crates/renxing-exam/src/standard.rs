@@ -37,6 +37,8 @@ pub enum StandardError {
     Missing { profile: String, key: String },
     #[error("override '{key}': the standard profile '{profile}' has no such value")]
     UnknownOverride { profile: String, key: String },
+    #[error("standard profile '{profile}' (after overrides): {message}")]
+    Inconsistent { profile: String, message: String },
 }
 
 const CN_TOML: &str = include_str!("../../../standards/cn.toml");

@@ -376,21 +376,6 @@ mod tests {
     use crate::distance::haversine_m;
     use std::path::PathBuf;
 
-    /// The shared data folder (same rule as `renxing_io::shared_data`, which this crate cannot
-    /// depend on): `$RENXING_SHARED_DATA`, else `<workspace>/../shared/data`; `None` after SKIP.
-    fn shared(rel: &str) -> Option<PathBuf> {
-        let dir = std::env::var("RENXING_SHARED_DATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-        let p = dir.join(rel);
-        if p.exists() {
-            Some(p)
-        } else {
-            eprintln!("SKIP: {} not found under {}", rel, dir.display());
-            None
-        }
-    }
-
     /// Rows of a small numeric CSV as (header, rows of fields).
     fn read_csv(p: &PathBuf) -> (Vec<String>, Vec<Vec<String>>) {
         let text = std::fs::read_to_string(p).expect("readable test file");
@@ -447,7 +432,7 @@ mod tests {
 
     #[test]
     fn testvectors_cnmaps_within_one_metre() {
-        let Some(p) = shared("cn/admin/gcj02_wgs84_testvectors_cnmaps.csv") else {
+        let Some(p) = crate::shared_data::file("cn/admin/gcj02_wgs84_testvectors_cnmaps.csv") else {
             return;
         };
         let (h, rows) = read_csv(&p);
@@ -498,7 +483,7 @@ mod tests {
     fn bd09_matches_henan_flood_file() {
         // The Henan flood help requests carry BD-09, GCJ-02 and WGS84 columns of the same point
         // (converted by the data's authors with the usual formulas, 6 decimals ≈ 0.1 m).
-        let Some(p) = shared("cn/zhengzhou/henan_flood_2021_weibo_requests_geocoded.csv") else {
+        let Some(p) = crate::shared_data::file("cn/zhengzhou/henan_flood_2021_weibo_requests_geocoded.csv") else {
             return;
         };
         let text = std::fs::read_to_string(&p).expect("readable");
@@ -529,7 +514,7 @@ mod tests {
 
     #[test]
     fn beijing_shelters_declared_gcj02_within_5m_of_wgs84() {
-        let Some(p) = shared("cn/beijing/shelters_myshelter.csv") else {
+        let Some(p) = crate::shared_data::file("cn/beijing/shelters_myshelter.csv") else {
             return;
         };
         let (h, rows) = read_csv(&p);

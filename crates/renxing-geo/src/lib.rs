@@ -6,7 +6,8 @@
 //!   GCJ-02 (Amap/Tencent), BD-09 (Baidu) and any `EPSG:xxxx` — converted to WGS84 lon/lat;
 //! - [`distance`]: great-circle distances and a local metric projection for snapping;
 //! - [`grid`]: regular lon/lat (or projected) grids of values such as WorldPop population;
-//! - [`zonal`]: sums of grid values per polygon by exact cell-centre scanline rasterisation.
+//! - [`zonal`]: sums of grid values per polygon by exact cell-centre scanline rasterisation;
+//! - [`shared_data`]: where tests and benchmarks find the project's shared real data sets.
 //!
 //! All geometry is WGS84 longitude/latitude in degrees unless a name says otherwise.
 //! Polygons are [`geo_types`] types.
@@ -14,6 +15,7 @@
 pub mod crs;
 pub mod distance;
 pub mod grid;
+pub mod shared_data;
 pub mod zonal;
 
 pub use geo_types;

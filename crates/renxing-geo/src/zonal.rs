@@ -303,7 +303,6 @@ mod tests {
     use crate::crs::Crs;
     use geo::Contains;
     use geo_types::{LineString, Point, Polygon};
-    use std::path::PathBuf;
 
     fn grid(ncols: usize, nrows: usize, x0: f64, y0: f64, dx: f64, dy: f64) -> Grid {
         Grid {
@@ -531,22 +530,8 @@ mod tests {
         assert!(assign_cells(&g, &[square]).assigned_cells() > 0);
     }
 
-    /// The shared data folder, like `renxing_io::shared_data` (which this crate cannot use).
-    fn shared_file(rel: &str) -> Option<PathBuf> {
-        let dir = std::env::var("RENXING_SHARED_DATA")
-            .map(PathBuf::from)
-            .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-        let p = dir.join(rel);
-        if p.exists() {
-            Some(p)
-        } else {
-            eprintln!("SKIP: {rel} not found under {}", dir.display());
-            None
-        }
-    }
-
     fn wuhan_boundary() -> Option<MultiPolygon<f64>> {
-        let path = shared_file("cn/wuhan/wuhan-boundary.geojson")?;
+        let path = crate::shared_data::file("cn/wuhan/wuhan-boundary.geojson")?;
         let text = std::fs::read_to_string(&path).expect("read boundary");
         let json: serde_json::Value = serde_json::from_str(&text).expect("boundary JSON");
         let geom = &json["features"][0]["geometry"];

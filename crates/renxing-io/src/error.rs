@@ -49,3 +49,36 @@ impl fmt::Display for IoError {
 impl std::error::Error for IoError {}
 
 pub type Result<T> = std::result::Result<T, IoError>;
+
+/// Line numbers of CSV records from byte offsets (1-based). The csv crate's own line counter is
+/// one short on CRLF files, and a record's byte position is where the reader started on it: just
+/// after the previous record's terminator, before any `\n` of a CRLF and any blank lines it then
+/// skips. The line of a record is the line of its first character after those.
+pub(crate) struct LineIndex<'a> {
+    text: &'a [u8],
+    newlines: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    pub(crate) fn new(text: &'a str) -> LineIndex<'a> {
+        let text = text.as_bytes();
+        LineIndex {
+            text,
+            newlines: text
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        }
+    }
+
+    /// The line of the record (or error) whose csv position is byte `byte`.
+    pub(crate) fn line_of(&self, byte: u64) -> u64 {
+        let mut b = byte as usize;
+        while b < self.text.len() && matches!(self.text[b], b'\r' | b'\n') {
+            b += 1;
+        }
+        self.newlines.partition_point(|&i| i < b) as u64 + 1
+    }
+}

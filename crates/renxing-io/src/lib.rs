@@ -28,5 +28,5 @@ pub mod points;
 pub mod raster;
 
 pub use error::IoError;
-pub mod shared_data;
+pub use renxing_geo::shared_data;
 pub mod totals;

@@ -48,7 +48,7 @@ use renxing_geo::crs::{Crs, Transformer};
 use renxing_geo::distance::haversine_m;
 use renxing_net::road::{Oneway, RoadData, RoadEdge, RoadNode};
 
-use crate::error::{IoError, Result};
+use crate::error::{IoError, LineIndex, Result};
 
 /// Column names (each a list of candidates, the first present one is used), CRS and reading
 /// mode of [`read_network_csv`].
@@ -101,32 +101,15 @@ impl Default for NetworkCsvOptions {
 struct Table {
     headers: Vec<String>,
     text: String,
-    newlines: Vec<usize>,
     delimiter: u8,
 }
 
 impl Table {
     fn read(path: &Path, delimiter: u8) -> Result<Table> {
         let bytes = std::fs::read(path).map_err(|e| IoError::os(path, e))?;
-        let text = match String::from_utf8(bytes) {
-            Ok(s) => s,
-            Err(e) => {
-                let (s, _, bad) = encoding_rs::GB18030.decode(e.as_bytes());
-                if bad {
-                    return Err(IoError::new(path, "text is neither UTF-8 nor GB18030/GBK"));
-                }
-                s.into_owned()
-            }
-        };
-        // Line numbers from byte offsets: the csv crate counts CRLF files' lines one short, and
-        // its record offset there points at the '\n' ending the previous line (hence `<=`).
-        let newlines: Vec<usize> = text
-            .bytes()
-            .enumerate()
-            .filter(|(_, b)| *b == b'\n')
-            .map(|(i, _)| i)
-            .collect();
-        let line_of = |byte: u64| newlines.partition_point(|&i| (i as u64) <= byte) as u64 + 1;
+        let text = crate::points::decode_text(path, &bytes)?.into_owned();
+        let lines = LineIndex::new(&text);
+        let line_of = |byte: u64| lines.line_of(byte);
         let csv_error = |e: &csv::Error| match e.position() {
             Some(p) => IoError::at(path, format!("line {}", line_of(p.byte())), format!("bad CSV: {e}")),
             None => IoError::new(path, format!("bad CSV: {e}")),
@@ -145,22 +128,23 @@ impl Table {
             return Err(IoError::at(path, "line 1", "empty file or empty header row"));
         }
         drop(rdr);
+        drop(lines);
         Ok(Table {
             headers,
             text,
-            newlines,
             delimiter,
         })
     }
 
     /// Approximate number of data rows (for reserving memory).
     fn row_estimate(&self) -> usize {
-        self.newlines.len()
+        self.text.bytes().filter(|b| *b == b'\n').count()
     }
 
     /// Call `f(line, record)` for every non-blank data row, in file order.
     fn for_each_row(&self, path: &Path, mut f: impl FnMut(u64, &csv::StringRecord) -> Result<()>) -> Result<()> {
-        let line_of = |byte: u64| self.newlines.partition_point(|&i| (i as u64) <= byte) as u64 + 1;
+        let lines = LineIndex::new(&self.text);
+        let line_of = |byte: u64| lines.line_of(byte);
         let csv_error = |e: &csv::Error| match e.position() {
             Some(p) => IoError::at(path, format!("line {}", line_of(p.byte())), format!("bad CSV: {e}")),
             None => IoError::new(path, format!("bad CSV: {e}")),

@@ -73,6 +73,7 @@ pub struct PointsCsvOptions {
 pub fn read_points_csv(path: &Path, opts: &PointsCsvOptions) -> Result<Vec<PointRecord>> {
     let bytes = std::fs::read(path).map_err(|e| IoError::os(path, e))?;
     let text = decode_text(path, &bytes)?;
+    let lines = crate::error::LineIndex::new(&text);
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     if text.trim().is_empty() {
         return Err(IoError::new(path, "empty file: expected a header line and point rows"));
@@ -105,8 +106,8 @@ pub fn read_points_csv(path: &Path, opts: &PointsCsvOptions) -> Result<Vec<Point
     let mut out = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
     for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| csv_error(path, &e))?;
-        let line = rec.position().map(|p| p.line()).unwrap_or(i as u64 + 2);
+        let rec = rec.map_err(|e| csv_error(path, &lines, &e))?;
+        let line = rec.position().map(|p| lines.line_of(p.byte())).unwrap_or(i as u64 + 2);
         let at = |msg: String| IoError::at(path, format!("line {line}"), msg);
         let field = |c: usize| rec.get(c).unwrap_or("").trim();
         let number = |c: usize| -> Result<f64> {
@@ -175,8 +176,8 @@ pub(crate) fn decode_text<'a>(path: &Path, bytes: &'a [u8]) -> Result<std::borro
     }
 }
 
-fn csv_error(path: &Path, e: &csv::Error) -> IoError {
-    let pos = e.position().map(|p| format!("line {}", p.line()));
+fn csv_error(path: &Path, lines: &crate::error::LineIndex, e: &csv::Error) -> IoError {
+    let pos = e.position().map(|p| format!("line {}", lines.line_of(p.byte())));
     let msg = match e.kind() {
         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
             format!("expected {expected_len} fields like the header, found {len}")

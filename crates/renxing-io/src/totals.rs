@@ -12,10 +12,10 @@ use crate::error::{IoError, Result};
 /// Read (code, total) pairs. A missing column, an unparsable or negative number, or a duplicate
 /// code is an error naming the line.
 pub fn read_totals(path: &Path, code_column: &str, value_column: &str) -> Result<Vec<(String, f64)>> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(false)
-        .from_path(path)
-        .map_err(|e| IoError::new(path, e.to_string()))?;
+    let bytes = std::fs::read(path).map_err(|e| IoError::os(path, e))?;
+    let text = crate::points::decode_text(path, &bytes)?;
+    let lines = crate::error::LineIndex::new(&text);
+    let mut rdr = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
     let headers: Vec<String> = rdr
         .headers()
         .map_err(|e| IoError::at(path, "line 1", e.to_string()))?
@@ -36,9 +36,14 @@ pub fn read_totals(path: &Path, code_column: &str, value_column: &str) -> Result
     };
     let (ci, vi) = (find(code_column)?, find(value_column)?);
     let mut out: Vec<(String, f64)> = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let line = format!("line {}", i + 2);
-        let rec = rec.map_err(|e| IoError::at(path, line.clone(), e.to_string()))?;
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| {
+            let at = e
+                .position()
+                .map_or("line ?".to_string(), |p| format!("line {}", lines.line_of(p.byte())));
+            IoError::at(path, at, e.to_string())
+        })?;
+        let line = format!("line {}", rec.position().map_or(0, |p| lines.line_of(p.byte())));
         let code = rec.get(ci).unwrap_or("").trim().to_string();
         let raw = rec.get(vi).unwrap_or("").trim();
         let v: f64 = raw.parse().map_err(|_| {
@@ -91,5 +96,10 @@ mod tests {
         assert!(e.contains("line 3") && e.contains("abc"), "{e}");
         let e = read_totals(&p, "adcode", "people").unwrap_err().to_string();
         assert!(e.contains("no column 'people'") && e.contains("adcode, pop"), "{e}");
+        // Windows line endings, a blank line and GBK text (Excel exports): still the right line.
+        let (gbk, _, _) = encoding_rs::GBK.encode("adcode,区县,pop\r\n110101,东城区,12\r\n\r\n110102,西城区,x\r\n");
+        std::fs::write(&p, &gbk).unwrap();
+        let e = read_totals(&p, "adcode", "pop").unwrap_err().to_string();
+        assert!(e.contains("line 4") && e.contains("'x'"), "{e}");
     }
 }

@@ -1,7 +1,8 @@
 //! Routable graphs built from [`RoadData`] under a [`Profile`].
 //!
 //! Building a graph applies the profile (routable classes, speeds, one-way rules, access tags),
-//! merges parallel edges (keeping the shortest), drops self-loops, and keeps the **largest
+//! merges parallel edges (the merged link keeps the shortest length, its geometry, and the
+//! shortest time among them, so both distance and time searches stay exact), drops self-loops, and keeps the **largest
 //! connected component** — weakly connected for walking (an undirected graph), strongly connected
 //! for driving, so that every kept node can reach and be reached from every other. Everything left
 //! out is counted in a [`GraphReport`]: untagged edges (with ids and lengths — real files carry
@@ -161,10 +162,12 @@ impl Graph {
             match merged.get(&(a, b, directed)) {
                 Some(&li) => {
                     report.parallel_merged += 1;
+                    let fastest = links[li].time_s.min(link.time_s);
                     if link.length_m < links[li].length_m {
                         links[li] = link;
                         shapes[li] = shape;
                     }
+                    links[li].time_s = fastest;
                 }
                 None => {
                     merged.insert((a, b, directed), links.len());

@@ -12,7 +12,7 @@
 //! | `network` | the walking graph report: input counts, untagged edges (count, km, longest ids), classes excluded, components, nodes/links kept and dropped |
 //! | `population` | `method`, `total`, `points`, `outside_units` (people), `points_outside_units`, `unallocated` |
 //! | `shelters` | `count`, `with_area`, `not_snapped`, `outside_units` |
-//! | `total` | the study-area figures (same fields as a unit) |
+//! | `total` | all units together (same fields as a unit); people and shelters outside every unit are counted in `population.outside_units` and `shelters.outside_units` instead |
 //! | `units` | one object per unit: `code`, `name`, `population`, `shelters`, `shelters_with_area`, `known_area_m2`, `capacity_status`, `per_capita_m2`, `per_capita_target_m2`, `meets_per_capita_target`, `population_within_emergency`, `share_within_emergency`, `population_within_fixed`, `share_within_fixed`, `population_within_fixed_max`, `share_within_fixed_max`, `population_beyond_any`, `share_beyond_any`, `mean_distance_m`, `max_distance_m`, `deficient`, `deficiencies`, `rank` |
 //! | `deficient_ranking` | codes of the deficient units, most deficient first |
 //! | `notes` | plain-language caveats (unknown capacities, dropped points…) |

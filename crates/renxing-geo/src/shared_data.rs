@@ -16,7 +16,15 @@ pub fn dir() -> Option<PathBuf> {
 }
 
 /// A file under the shared data folder, or `None` after printing why the caller skips.
+///
+/// With `RENXING_REQUIRE_SHARED_DATA=1` (set by CI, where the data is always beside the checkout)
+/// a missing file is a test failure instead of a skip, so a broken data path cannot turn the
+/// real-data tests into silent passes.
 pub fn file(rel: &str) -> Option<PathBuf> {
+    let found = dir().map(|d| d.join(rel)).filter(|p| p.exists());
+    if found.is_none() && std::env::var_os("RENXING_REQUIRE_SHARED_DATA").is_some_and(|v| v == "1") {
+        panic!("shared data file {rel} is required (RENXING_REQUIRE_SHARED_DATA=1) but was not found");
+    }
     match dir() {
         Some(d) if d.join(rel).exists() => Some(d.join(rel)),
         Some(d) => {
