@@ -159,7 +159,7 @@ pub fn shelters_from_osm(
 /// Admin units from a polygon file.
 pub fn units_from_file(
     path: &Path,
-    crs: Crs,
+    crs: Option<Crs>,
     code_field: Option<String>,
     name_field: Option<String>,
     layer: Option<String>,

@@ -79,8 +79,8 @@ pub struct AdminSection {
     pub code_field: Option<String>,
     pub name_field: Option<String>,
     pub layer: Option<String>,
-    #[serde(default = "default_crs")]
-    pub crs: String,
+    /// Declared CRS; overrides the file's own (`.prj`, GeoJSON `crs`, GeoPackage srs). Default: the file's, else WGS84.
+    pub crs: Option<String>,
     /// The cnmaps archive + index instead of `path`.
     pub cnmaps_archive: Option<PathBuf>,
     pub cnmaps_index: Option<PathBuf>,

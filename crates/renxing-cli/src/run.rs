@@ -199,7 +199,11 @@ pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOu
 fn admin_source(p: &Project) -> String {
     let a = &p.admin;
     match (&a.path, &a.cnmaps_archive) {
-        (Some(path), _) => format!("{} (crs {})", p.resolve(path).display(), a.crs),
+        (Some(path), _) => format!(
+            "{} (crs {})",
+            p.resolve(path).display(),
+            a.crs.as_deref().unwrap_or("as declared by the file")
+        ),
         (None, Some(ar)) => format!(
             "cnmaps {} under {}",
             p.resolve(ar).display(),
@@ -214,7 +218,7 @@ fn load_units(p: &Project) -> Result<Vec<Unit>> {
     let mut units = if let Some(path) = &a.path {
         units_from_file(
             &p.resolve(path),
-            parse_crs(&a.crs, "[admin] crs")?,
+            a.crs.as_deref().map(|c| parse_crs(c, "[admin] crs")).transpose()?,
             a.code_field.clone(),
             a.name_field.clone(),
             a.layer.clone(),

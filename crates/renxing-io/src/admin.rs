@@ -25,14 +25,16 @@
 //! else GBK — Chinese shapefiles are usually GBK. Numeric fields are kept as their text.
 //! Deleted records are skipped with their shape. The `.prj` is honoured when it declares
 //! geographic WGS84 or CGCS2000; any other `.prj` (projected, Beijing 1954, Xi'an 1980…) must
-//! be confirmed by an explicit `crs` in the options. An explicit `crs` other than WGS84 always
-//! wins over the `.prj` (GCJ-02 data often ships with a WGS84 `.prj`).
+//! be confirmed by an explicit `crs` in the options. An explicit `crs` always wins over the `.prj`
+//! (GCJ-02 data often ships with a WGS84 `.prj`).
 //!
 //! ## GeoPackage (`.gpkg`)
 //!
 //! The layer named in [`AdminOptions::layer`] (or the first feature layer), read by
-//! [`crate::gpkg::read_layer`]. Its `srs_id` is honoured like a `.prj`: 4326/4490 or undefined
-//! (0, −1) are taken as WGS84, any other EPSG code is used when no other `crs` is given.
+//! [`crate::gpkg::read_layer`]. Its coordinate system (the organisation and code its `srs_id`
+//! stands for in `gpkg_spatial_ref_sys`) is honoured like a `.prj`: EPSG 4326/4490 or undefined
+//! (0, −1) are taken as WGS84, any other EPSG code is used when no `crs` is given, and other
+//! organisations must be confirmed by an explicit `crs`.
 //!
 //! ## Fields
 //!
@@ -86,8 +88,10 @@ pub struct AdminOptions {
     pub code_field: Option<String>,
     /// Field holding the unit name.
     pub name_field: Option<String>,
-    /// Coordinate system of the file (see the module doc for how `.prj`/`crs` members combine).
-    pub crs: Crs,
+    /// Coordinate system of the file when given: it overrides whatever the file declares
+    /// (`.prj`, GeoJSON `crs` member, GeoPackage srs). `None`: the file's own declaration, else
+    /// WGS84.
+    pub crs: Option<Crs>,
     /// GeoPackage layer; the first feature layer when `None`.
     pub layer: Option<String>,
 }
@@ -142,9 +146,9 @@ enum Declared {
     Other(String),
 }
 
-fn effective_crs(path: &Path, requested: Crs, declared: Declared) -> Result<Crs> {
-    if requested != Crs::Wgs84 {
-        return Ok(requested);
+fn effective_crs(path: &Path, requested: Option<Crs>, declared: Declared) -> Result<Crs> {
+    if let Some(crs) = requested {
+        return Ok(crs);
     }
     match declared {
         Declared::Nothing | Declared::Wgs84Like(_) => Ok(Crs::Wgs84),
@@ -935,11 +939,12 @@ fn dbf_encoding(path: &Path, body: &[u8], ldid: u8) -> Result<&'static encoding_
 
 fn read_gpkg_features(path: &Path, layer: Option<&str>) -> Result<(Vec<RawFeature>, Declared)> {
     use geo_types::Geometry;
-    let declared = match crate::gpkg::layer_srs(path, layer)? {
-        -1 | 0 => Declared::Nothing,
-        4326 | 4490 => Declared::Wgs84Like(String::from("srs_id 4326/4490")),
-        c if c > 0 => Declared::Epsg(c as u32, format!("srs_id {c}")),
-        c => Declared::Other(format!("srs_id {c}")),
+    let (org, code) = crate::gpkg::layer_srs_organization(path, layer)?;
+    let declared = match (org.to_ascii_uppercase().as_str(), code) {
+        ("NONE", _) | (_, -1 | 0) => Declared::Nothing,
+        ("EPSG", 4326 | 4490) => Declared::Wgs84Like(format!("EPSG:{code}")),
+        ("EPSG", c) if c > 0 => Declared::Epsg(c as u32, format!("EPSG:{c}")),
+        _ => Declared::Other(format!("{org}:{code}")),
     };
     let rows = crate::gpkg::read_layer(path, layer)?;
     let mut features = Vec::with_capacity(rows.len());
@@ -1107,7 +1112,7 @@ mod tests {
         let gcj = read_admin(
             &pg,
             &AdminOptions {
-                crs: Crs::Gcj02,
+                crs: Some(Crs::Gcj02),
                 ..Default::default()
             },
         )
@@ -1203,7 +1208,7 @@ mod tests {
         let ok = read_admin(
             &p,
             &AdminOptions {
-                crs: Crs::Epsg(4547),
+                crs: Some(Crs::Epsg(4547)),
                 ..Default::default()
             },
         )
@@ -1296,7 +1301,7 @@ mod tests {
         let gcj = read_admin(
             &copy,
             &AdminOptions {
-                crs: Crs::Gcj02,
+                crs: Some(Crs::Gcj02),
                 ..Default::default()
             },
         )

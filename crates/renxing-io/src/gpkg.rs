@@ -1173,6 +1173,26 @@ pub fn layer_srs(path: &Path, layer: Option<&str>) -> Result<i64> {
     }
 }
 
+/// The coordinate system of a feature layer as (organisation, code), e.g. `("EPSG", 4547)`:
+/// `srs_id` values are only keys of `gpkg_spatial_ref_sys`, whose `organization` and
+/// `organization_coordsys_id` columns say which system they stand for.
+pub fn layer_srs_organization(path: &Path, layer: Option<&str>) -> Result<(String, i64)> {
+    let srs_id = layer_srs(path, layer)?;
+    let conn = open_read(path)?;
+    conn.query_row(
+        "SELECT organization, organization_coordsys_id FROM gpkg_spatial_ref_sys WHERE srs_id = ?1",
+        [srs_id],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+    )
+    .map_err(|e| {
+        IoError::at(
+            path,
+            format!("srs_id {srs_id}"),
+            format!("not in gpkg_spatial_ref_sys: {e}"),
+        )
+    })
+}
+
 /// Reads one feature layer (the only one / the first when `layer` is None): geometry + named
 /// values. An attribute table may be named too; its geometries are then all `None`.
 pub fn read_layer(path: &Path, layer: Option<&str>) -> Result<Vec<ReadFeature>> {
