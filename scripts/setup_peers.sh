@@ -17,7 +17,7 @@ fi
 
 PIP="$VENV/bin/pip"
 "$PIP" install --quiet --upgrade pip
-"$PIP" install --quiet networkx scipy numpy pandas
+"$PIP" install --quiet networkx scipy numpy pandas tifffile imagecodecs shapely  # shapely/tifffile: tests/reference scripts
 
 if "$PIP" install --quiet pandana; then
     echo "pandana installed"
