@@ -1540,7 +1540,8 @@ mod tests {
         }
     }
 
-    // Expected numbers of the shared-data tests come from an independent Python script
+    // Expected numbers of the shared-data tests come from independent Python scripts
+    // (tests/reference/osm/roads.py and fac.py)
     // (pyosmium 4.x to parse, plain Python for the road rules of this module, libosmium's
     // multipolygon assembler for polygons and pyproj's Geod(ellps='WGS84') for areas), run on
     // the same files while writing this module.
