@@ -51,6 +51,8 @@ pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOu
             .map_err(|e| anyhow!("{e}"))?
             .progress_chars("=> "),
     );
+    // Keep the spinner and clock moving through long steps (archive decompression, big grids).
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
     let mut timings = Vec::new();
     let mut t = Instant::now();
     let mut step = |i: usize, timings: &mut Vec<(String, f64)>| {

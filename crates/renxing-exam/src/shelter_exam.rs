@@ -100,6 +100,32 @@ impl ExamParams {
     }
 }
 
+/// Which distance band a walking distance falls in (bands nest: a point within the emergency
+/// distance is also within the fixed distances).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Band {
+    /// ≤ the emergency-shelter service distance.
+    Emergency,
+    /// ≤ the fixed-shelter distance.
+    Fixed,
+    /// ≤ the fixed-shelter upper distance.
+    FixedMax,
+    /// Farther, or no shelter reachable.
+    Beyond,
+}
+
+impl ExamParams {
+    /// The band of a walking distance (`None` = unreachable).
+    pub fn band(&self, distance_m: Option<f64>) -> Band {
+        match distance_m {
+            Some(d) if d <= self.emergency_distance_m => Band::Emergency,
+            Some(d) if d <= self.fixed_distance_m => Band::Fixed,
+            Some(d) if d <= self.fixed_distance_max_m => Band::FixedMax,
+            _ => Band::Beyond,
+        }
+    }
+}
+
 /// Result for one population point.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PointResult {
@@ -111,6 +137,7 @@ pub struct PointResult {
     pub time_s: Option<f64>,
     /// Straight-line distance from the point to the road it was attached to.
     pub snap_m: f64,
+    pub band: Band,
 }
 
 /// Exam figures for one admin unit (or the whole study area).
@@ -228,39 +255,31 @@ pub fn run_shelter_exam(
     let snaps = index.snap_all(graph, &lonlat);
     for (pi, (p, snap)) in population.points.iter().zip(snaps).enumerate() {
         let near = snap.and_then(|s| field.nearest(graph, &s));
+        let band = params.band(near.map(|n| n.distance_m));
         points.push(PointResult {
             point: pi,
             shelter: near.map(|n| n.destination as usize),
             distance_m: near.map(|n| n.distance_m),
             time_s: near.map(|n| n.time_s),
             snap_m: snap.map_or(f64::NAN, |s| s.offset_m),
+            band,
         });
-        let d = near.map(|n| n.distance_m);
-        if let (Some(n), Some(d)) = (near, d)
-            && d <= params.fixed_distance_max_m
+        if let Some(n) = near
+            && band <= Band::FixedMax
         {
             shelter_results[n.destination as usize].population_served += p.count;
         }
         let add = |a: &mut Acc| {
             a.pop += p.count;
-            match d {
-                Some(d) => {
-                    if d <= params.emergency_distance_m {
-                        a.within_e += p.count;
-                    }
-                    if d <= params.fixed_distance_m {
-                        a.within_f += p.count;
-                    }
-                    if d <= params.fixed_distance_max_m {
-                        a.within_fmax += p.count;
-                    } else {
-                        a.beyond += p.count;
-                    }
-                    a.dist_sum += d * p.count;
-                    a.dist_pop += p.count;
-                    a.max_d = Some(a.max_d.map_or(d, |m: f64| m.max(d)));
-                }
-                None => a.beyond += p.count,
+            let c = p.count;
+            a.within_e += if band <= Band::Emergency { c } else { 0.0 };
+            a.within_f += if band <= Band::Fixed { c } else { 0.0 };
+            a.within_fmax += if band <= Band::FixedMax { c } else { 0.0 };
+            a.beyond += if band == Band::Beyond { c } else { 0.0 };
+            if let Some(d) = near.map(|n| n.distance_m) {
+                a.dist_sum += d * c;
+                a.dist_pop += c;
+                a.max_d = Some(a.max_d.map_or(d, |m: f64| m.max(d)));
             }
         };
         match p.unit {

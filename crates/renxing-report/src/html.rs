@@ -137,7 +137,7 @@ fn map_svg(input: &ReportInput) -> String {
     let beyond: Vec<usize> = exam
         .points
         .iter()
-        .filter(|p| p.distance_m.is_none_or(|d| d > exam.params.emergency_distance_m))
+        .filter(|p| p.band > renxing_exam::shelter_exam::Band::Emergency)
         .map(|p| p.point)
         .filter(|&i| input.population.points[i].count > 0.0)
         .collect();

@@ -8,7 +8,7 @@
 //! | `walk_network` | LineString | link of the walking graph used (largest connected component), with its class and source id |
 
 use geo_types::{Coord, Geometry, LineString, Point};
-use renxing_exam::shelter_exam::UnitResult;
+use renxing_exam::shelter_exam::{Band, UnitResult};
 use renxing_io::gpkg::{Feature, FieldType, GeometryKind, Layer, Value};
 
 use crate::ReportInput;
@@ -122,7 +122,6 @@ pub fn result_layers(input: &ReportInput) -> Vec<Layer> {
             })
             .collect(),
     };
-    let p = &exam.params;
     let population = Layer {
         name: "population_access".into(),
         description: format!(
@@ -160,9 +159,9 @@ pub fn result_layers(input: &ReportInput) -> Vec<Layer> {
                         real(d),
                         real(r.time_s),
                         real(Some(r.snap_m)),
-                        flag(d.is_some_and(|d| d <= p.emergency_distance_m)),
-                        flag(d.is_some_and(|d| d <= p.fixed_distance_m)),
-                        flag(d.is_none_or(|d| d > p.fixed_distance_max_m)),
+                        flag(r.band <= Band::Emergency),
+                        flag(r.band <= Band::Fixed),
+                        flag(r.band == Band::Beyond),
                     ],
                 }
             })
