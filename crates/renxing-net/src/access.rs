@@ -146,10 +146,10 @@ impl NearestField {
                     });
                 }
             };
-            if l.forward {
+            if a_to_point(l, s.along_m) {
                 seed(l.a, s.offset_m + s.along_m, off_t + frac * l.time_s);
             }
-            if l.backward {
+            if b_to_point(l, s.along_m) {
                 seed(
                     l.b,
                     s.offset_m + (l.length_m - s.along_m),
@@ -228,14 +228,14 @@ impl NearestField {
             }
         };
         let (a, b) = (l.a as usize, l.b as usize);
-        if l.backward {
+        if point_to_a(l, origin.along_m) {
             consider(
                 self.destination[a],
                 origin.offset_m + origin.along_m + self.distance_m[a],
                 off_t + frac * l.time_s + self.time_s[a],
             );
         }
-        if l.forward {
+        if point_to_b(l, origin.along_m) {
             consider(
                 self.destination[b],
                 origin.offset_m + (l.length_m - origin.along_m) + self.distance_m[b],
@@ -261,6 +261,23 @@ impl NearestField {
         let limit = self.cutoff.unwrap_or(f64::INFINITY);
         best.filter(|b| self.cost_of(b.distance_m, b.time_s) <= limit)
     }
+}
+
+// A point at `along` metres on link (a, b) is joined to its end nodes in the directions the link
+// allows — and, when it lies exactly on an end node, to that node in both directions (a point at
+// a junction can leave by any arc of the junction, whatever the one-way rule of the link it was
+// snapped onto).
+fn a_to_point(l: &crate::graph::Link, along: f64) -> bool {
+    l.forward || along <= 0.0
+}
+fn b_to_point(l: &crate::graph::Link, along: f64) -> bool {
+    l.backward || along >= l.length_m
+}
+fn point_to_a(l: &crate::graph::Link, along: f64) -> bool {
+    l.backward || along <= 0.0
+}
+fn point_to_b(l: &crate::graph::Link, along: f64) -> bool {
+    l.forward || along >= l.length_m
 }
 
 /// Shortest distances (metres) from one node to all nodes, plain Dijkstra over out-arcs; the
@@ -300,12 +317,12 @@ pub fn nearest_by_plain_dijkstra(graph: &Graph, origin: u32, destinations: &[Sna
         .iter()
         .map(|s| {
             let l = &graph.links[s.link as usize];
-            let via_a = if l.forward {
+            let via_a = if a_to_point(l, s.along_m) {
                 d[l.a as usize] + s.along_m
             } else {
                 f64::INFINITY
             };
-            let via_b = if l.backward {
+            let via_b = if b_to_point(l, s.along_m) {
                 d[l.b as usize] + l.length_m - s.along_m
             } else {
                 f64::INFINITY
