@@ -54,31 +54,34 @@ pub type Result<T> = std::result::Result<T, IoError>;
 /// one short on CRLF files, and a record's byte position is where the reader started on it: just
 /// after the previous record's terminator, before any `\n` of a CRLF and any blank lines it then
 /// skips. The line of a record is the line of its first character after those.
+///
+/// Records arrive in file order, so the counter walks forward from the last position it was asked
+/// about: one pass over the text in all (an earlier position restarts from the top).
 pub(crate) struct LineIndex<'a> {
     text: &'a [u8],
-    newlines: Vec<usize>,
+    pos: std::cell::Cell<(usize, u64)>,
 }
 
 impl<'a> LineIndex<'a> {
     pub(crate) fn new(text: &'a str) -> LineIndex<'a> {
-        let text = text.as_bytes();
         LineIndex {
-            text,
-            newlines: text
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| **b == b'\n')
-                .map(|(i, _)| i)
-                .collect(),
+            text: text.as_bytes(),
+            pos: std::cell::Cell::new((0, 1)),
         }
     }
 
     /// The line of the record (or error) whose csv position is byte `byte`.
     pub(crate) fn line_of(&self, byte: u64) -> u64 {
-        let mut b = byte as usize;
+        let mut b = (byte as usize).min(self.text.len());
         while b < self.text.len() && matches!(self.text[b], b'\r' | b'\n') {
             b += 1;
         }
-        self.newlines.partition_point(|&i| i < b) as u64 + 1
+        let (mut at, mut line) = self.pos.get();
+        if b < at {
+            (at, line) = (0, 1);
+        }
+        line += self.text[at..b].iter().filter(|&&c| c == b'\n').count() as u64;
+        self.pos.set((b, line));
+        line
     }
 }

@@ -14,6 +14,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rustc_hash::FxHashMap;
+
 use serde::Serialize;
 
 use crate::profile::{Mode, Profile};
@@ -102,7 +104,8 @@ impl Graph {
         };
         let mut untagged = Vec::new();
         // (lo, hi, directed) → index into `links`
-        let mut merged: HashMap<(usize, usize, bool), usize> = HashMap::with_capacity(road.edges.len());
+        let mut merged: FxHashMap<(usize, usize, bool), usize> =
+            FxHashMap::with_capacity_and_hasher(road.edges.len(), Default::default());
         let mut links: Vec<Link> = Vec::new(); // endpoints are RoadData node indices here
         let mut shapes: Vec<Vec<(f64, f64)>> = Vec::new();
         for (ei, e) in road.edges.iter().enumerate() {
