@@ -128,7 +128,6 @@ impl Table {
             return Err(IoError::at(path, "line 1", "empty file or empty header row"));
         }
         drop(rdr);
-        drop(lines);
         Ok(Table {
             headers,
             text,
