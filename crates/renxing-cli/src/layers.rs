@@ -156,29 +156,27 @@ pub fn shelters_from_osm(
     Ok(out)
 }
 
-/// Admin units from a polygon file.
-pub fn units_from_file(
-    path: &Path,
-    crs: Option<Crs>,
-    code_field: Option<String>,
-    name_field: Option<String>,
-    layer: Option<String>,
-) -> Result<Vec<Unit>> {
-    let opts = renxing_io::admin::AdminOptions {
-        code_field,
-        name_field,
-        crs,
-        layer,
-    };
-    let units = renxing_io::admin::read_admin(path, &opts).with_context(|| "reading admin units")?;
-    Ok(units
+/// Admin units from a polygon file, with notes on what was skipped (boundary-line features).
+pub fn units_from_file(path: &Path, opts: &renxing_io::admin::AdminOptions) -> Result<(Vec<Unit>, Vec<String>)> {
+    let (units, report) =
+        renxing_io::admin::read_admin_with_report(path, opts).with_context(|| "reading admin units")?;
+    let mut notes = Vec::new();
+    if !report.skipped_line_features.is_empty() {
+        notes.push(format!(
+            "{}: {} boundary-line features (line geometry, not units) were skipped",
+            path.display(),
+            report.skipped_line_features.len()
+        ));
+    }
+    let units = units
         .into_iter()
         .map(|u| Unit {
             code: u.code,
             name: u.name,
             geometry: u.geometry,
         })
-        .collect())
+        .collect();
+    Ok((units, notes))
 }
 
 /// Admin units from the cnmaps archive: the children of `under` (a province or city adcode).

@@ -98,7 +98,8 @@ pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOu
     }
 
     step(2, &mut timings);
-    let units = load_units(&project)?;
+    let mut load_notes = Vec::new();
+    let units = load_units(&project, &mut load_notes)?;
     inputs.push(("admin units".into(), admin_source(&project)));
 
     step(3, &mut timings);
@@ -159,7 +160,7 @@ pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOu
 
     step(5, &mut timings);
     let params = ExamParams::from_standard(&standard, project.exam.max_snap_m)?;
-    let exam = run_shelter_exam(
+    let mut exam = run_shelter_exam(
         &graph,
         profile.access_speed_mps(),
         &units,
@@ -167,6 +168,7 @@ pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOu
         &shelters,
         &params,
     );
+    exam.notes.extend(load_notes);
 
     step(6, &mut timings);
     let title = if project.title.is_empty() {
@@ -215,16 +217,20 @@ fn admin_source(p: &Project) -> String {
     }
 }
 
-fn load_units(p: &Project) -> Result<Vec<Unit>> {
+fn load_units(p: &Project, notes: &mut Vec<String>) -> Result<Vec<Unit>> {
     let a = &p.admin;
     let mut units = if let Some(path) = &a.path {
-        units_from_file(
-            &p.resolve(path),
-            a.crs.as_deref().map(|c| parse_crs(c, "[admin] crs")).transpose()?,
-            a.code_field.clone(),
-            a.name_field.clone(),
-            a.layer.clone(),
-        )?
+        let opts = renxing_io::admin::AdminOptions {
+            code_field: a.code_field.clone(),
+            name_field: a.name_field.clone(),
+            crs: a.crs.as_deref().map(|c| parse_crs(c, "[admin] crs")).transpose()?,
+            layer: a.layer.clone(),
+            // Only the units examined are read (and their geometry checked).
+            codes: a.codes.clone(),
+        };
+        let (units, file_notes) = units_from_file(&p.resolve(path), &opts)?;
+        notes.extend(file_notes);
+        units
     } else {
         let archive = p.resolve(
             a.cnmaps_archive

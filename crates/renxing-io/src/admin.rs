@@ -94,17 +94,38 @@ pub struct AdminOptions {
     pub crs: Option<Crs>,
     /// GeoPackage layer; the first feature layer when `None`.
     pub layer: Option<String>,
+    /// Read only the units with these codes (empty: all). Geometry is checked only for the units
+    /// read, so a defect in a unit outside the study area does not stop the import.
+    pub codes: Vec<String>,
 }
 
 /// Reads admin polygons from a `.geojson`/`.json`, `.shp` or `.gpkg` file.
 pub fn read_admin(path: &Path, opts: &AdminOptions) -> Result<Vec<AdminUnit>> {
+    read_admin_with_report(path, opts).map(|(units, _)| units)
+}
+
+/// What [`read_admin_with_report`] left out and why, for the run's notes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AdminReport {
+    /// Indices of GeoJSON features with line geometry (boundary lines such as Tianditu's 境界线
+    /// features), which are not units and are skipped.
+    pub skipped_line_features: Vec<usize>,
+}
+
+/// [`read_admin`], also saying what was skipped.
+pub fn read_admin_with_report(path: &Path, opts: &AdminOptions) -> Result<(Vec<AdminUnit>, AdminReport)> {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
+    let mut report = AdminReport::default();
     let (features, declared) = match ext.as_str() {
-        "geojson" | "json" => read_geojson_features(path)?,
+        "geojson" | "json" => {
+            let (features, declared, lines) = read_geojson_features(path)?;
+            report.skipped_line_features = lines;
+            (features, declared)
+        }
         "shp" => read_shapefile_features(path)?,
         "gpkg" => read_gpkg_features(path, opts.layer.as_deref())?,
         _ => {
@@ -116,7 +137,7 @@ pub fn read_admin(path: &Path, opts: &AdminOptions) -> Result<Vec<AdminUnit>> {
     };
     let crs = effective_crs(path, opts.crs, declared)?;
     let transformer = Transformer::to_wgs84(crs).map_err(|e| IoError::new(path, format!("coordinate system: {e}")))?;
-    build_units(path, features, opts, &transformer)
+    Ok((build_units(path, features, opts, &transformer)?, report))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -241,6 +262,9 @@ pub(crate) fn build_units(
             }
             None => f.index.to_string(),
         };
+        if !opts.codes.is_empty() && !opts.codes.contains(&code) {
+            continue;
+        }
         let position = format!("feature {} (code {code})", f.index);
         let geometry = convert_polygons(path, &position, &f.polygons, transformer)?;
         let unit = AdminUnit {
@@ -262,6 +286,9 @@ pub(crate) fn build_units(
             ));
         }
         units.push(unit);
+    }
+    if let Some(missing) = opts.codes.iter().find(|c| !units.iter().any(|u| &u.code == *c)) {
+        return Err(IoError::new(path, format!("no unit with code {missing} in the file")));
     }
     Ok(units)
 }
@@ -427,7 +454,7 @@ fn ring_self_intersection(pts: &[Coord<f64>]) -> Option<(usize, usize, Coord<f64
 // GeoJSON
 // ---------------------------------------------------------------------------------------------
 
-fn read_geojson_features(path: &Path) -> Result<(Vec<RawFeature>, Declared)> {
+fn read_geojson_features(path: &Path) -> Result<(Vec<RawFeature>, Declared, Vec<usize>)> {
     let text = std::fs::read_to_string(path).map_err(|e| IoError::os(path, e))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     if text.trim().is_empty() {
@@ -442,18 +469,23 @@ fn read_geojson_features(path: &Path) -> Result<(Vec<RawFeature>, Declared)> {
     })?;
     let declared = declared_geojson_crs(&root);
     let typ = root.get("type").and_then(Json::as_str).unwrap_or("");
+    let mut lines = Vec::new();
     let features = match typ {
         "FeatureCollection" => {
             let arr = root
                 .get("features")
                 .and_then(Json::as_array)
                 .ok_or_else(|| IoError::new(path, "FeatureCollection without a 'features' array"))?;
-            arr.iter()
-                .enumerate()
-                .map(|(i, f)| geojson_feature(path, i, f))
-                .collect::<Result<Vec<_>>>()?
+            let mut out = Vec::with_capacity(arr.len());
+            for (i, f) in arr.iter().enumerate() {
+                match geojson_feature(path, i, f)? {
+                    Some(feature) => out.push(feature),
+                    None => lines.push(i),
+                }
+            }
+            out
         }
-        "Feature" => vec![geojson_feature(path, 0, &root)?],
+        "Feature" => geojson_feature(path, 0, &root)?.into_iter().collect(),
         "" => {
             return Err(IoError::new(path, "not GeoJSON: the top-level object has no 'type'"));
         }
@@ -466,7 +498,7 @@ fn read_geojson_features(path: &Path) -> Result<(Vec<RawFeature>, Declared)> {
             }]
         }
     };
-    Ok((features, declared))
+    Ok((features, declared, lines))
 }
 
 fn declared_geojson_crs(root: &Json) -> Declared {
@@ -503,7 +535,7 @@ fn json_to_text(v: &Json) -> Option<String> {
     }
 }
 
-fn geojson_feature(path: &Path, index: usize, f: &Json) -> Result<RawFeature> {
+fn geojson_feature(path: &Path, index: usize, f: &Json) -> Result<Option<RawFeature>> {
     let at = || format!("feature {index}");
     if f.get("type").and_then(Json::as_str) != Some("Feature") {
         return Err(IoError::at(
@@ -522,6 +554,14 @@ fn geojson_feature(path: &Path, index: usize, f: &Json) -> Result<RawFeature> {
         }
         Some(g) => g,
     };
+    if matches!(
+        geometry.get("type").and_then(Json::as_str),
+        Some("LineString" | "MultiLineString")
+    ) {
+        // Boundary-line features (境界线) mixed into a polygon layer, as in Tianditu's files:
+        // not units; skipped and reported by `read_admin_with_report`.
+        return Ok(None);
+    }
     let polygons = geojson_polygons(geometry).map_err(|m| {
         let code = props
             .iter()
@@ -537,7 +577,7 @@ fn geojson_feature(path: &Path, index: usize, f: &Json) -> Result<RawFeature> {
         };
         IoError::at(path, pos, m)
     })?;
-    Ok(RawFeature { index, polygons, props })
+    Ok(Some(RawFeature { index, polygons, props }))
 }
 
 /// Polygons of a GeoJSON geometry object (`Polygon`, `MultiPolygon`, `GeometryCollection`).
@@ -1147,13 +1187,50 @@ mod tests {
     }
 
     #[test]
-    fn tianditu_boundary_lines_are_rejected() {
+    fn tianditu_boundary_lines_are_skipped_and_reported() {
+        // The Tianditu files mix units with boundary-line (境界线) features (data README:
+        // 34 provinces + 8 lines; 2,892 districts, of which python's json module counts 2,891
+        // MultiPolygons and 7 MultiLineStrings).
+        let Some(p) = shared_data::file("cn/admin/tianditu/district.geojson") else {
+            return;
+        };
+        // Its one self-crossing ring (铁门关市 659006; GEOS's is_valid agrees) stops a full read
+        // with the place named; a study area without that unit reads fine.
+        let e = read_admin(&p, &AdminOptions::default()).unwrap_err().to_string();
+        assert!(
+            e.contains("feature 399 (code 659006)") && e.contains("intersects itself"),
+            "{e}"
+        );
+        let wuhan: Vec<String> = ["420102", "420103", "420104", "420105", "420106", "420107"]
+            .map(String::from)
+            .to_vec();
+        let opts = AdminOptions {
+            codes: wuhan.clone(),
+            ..Default::default()
+        };
+        let (read, report) = read_admin_with_report(&p, &opts).unwrap();
+        let mut codes: Vec<String> = read.iter().map(|u| u.code.clone()).collect();
+        codes.sort();
+        assert_eq!(codes, wuhan, "file order is kept; the set is what was asked for");
+        assert_eq!(report.skipped_line_features.len(), 7);
+        // The province file's lines are skipped too, but its 黑龙江 outline has a self-crossing
+        // ring — a real defect, reported with the feature and place rather than read silently.
         let Some(p) = shared_data::file("cn/admin/tianditu/province.geojson") else {
             return;
         };
-        let err = read_admin(&p, &AdminOptions::default());
-        // the file mixes 34 provinces with 8 boundary-line features (data README): a clear error
-        let e = err.expect_err("line features");
+        let e = read_admin(&p, &AdminOptions::default()).unwrap_err().to_string();
+        assert!(
+            e.contains("feature 27 (code 230000)") && e.contains("intersects itself"),
+            "{e}"
+        );
+        // A point is still an error: only line features are boundary lines.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let p = write(
+            &dir,
+            "pt.geojson",
+            r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"adcode":"1"},"geometry":{"type":"Point","coordinates":[116.0,39.0]}}]}"#,
+        );
+        let e = read_admin(&p, &AdminOptions::default()).unwrap_err();
         assert!(e.message.contains("is not a polygon"), "{e}");
     }
 
