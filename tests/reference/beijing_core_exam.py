@@ -291,15 +291,7 @@ def main(argv=None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    timings = summ.pop("timings_s")
-    print(json.dumps(summ, indent=2, sort_keys=True, ensure_ascii=False))
-    print("timings (s): " + ", ".join(f"{k}={v}" for k, v in timings.items()))
-    if not args.no_write:
-        path = os.path.join(args.out_dir, "beijing_core_exam.json")
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(summ, f, indent=2, sort_keys=True, ensure_ascii=False)
-            f.write("\n")
-        print(f"wrote {path}")
+    wuhan.report(summ, args.out_dir, "beijing_core_exam.json", write=not args.no_write)
     return 0
 
 

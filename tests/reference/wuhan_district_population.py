@@ -347,6 +347,19 @@ def compute(data_dir: str) -> dict:
     }
 
 
+def report(summ: dict, out_dir: str, filename: str, write: bool) -> None:
+    """Print a summary (its `timings_s` apart) and write it as sorted, indented JSON."""
+    timings = summ.pop("timings_s")
+    print(json.dumps(summ, indent=2, sort_keys=True, ensure_ascii=False))
+    print("timings (s): " + ", ".join(f"{k}={v}" for k, v in timings.items()))
+    if write:
+        path = os.path.join(out_dir, filename)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(summ, f, indent=2, sort_keys=True, ensure_ascii=False)
+            f.write("\n")
+        print(f"wrote {path}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
@@ -362,15 +375,7 @@ def main(argv=None) -> int:
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    timings = summ.pop("timings_s")
-    print(json.dumps(summ, indent=2, sort_keys=True, ensure_ascii=False))
-    print("timings (s): " + ", ".join(f"{k}={v}" for k, v in timings.items()))
-    if not args.no_write:
-        path = os.path.join(args.out_dir, "wuhan_district_population.json")
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(summ, f, indent=2, sort_keys=True, ensure_ascii=False)
-            f.write("\n")
-        print(f"wrote {path}")
+    report(summ, args.out_dir, "wuhan_district_population.json", write=not args.no_write)
     return 0
 
 
