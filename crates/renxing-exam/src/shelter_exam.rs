@@ -52,17 +52,26 @@ pub struct ExamParams {
     pub max_snap_m: Option<f64>,
 }
 
+const EMERGENCY: &str = "shelter.emergency_service_distance_m";
+const FIXED: &str = "shelter.fixed_service_distance_m";
+const FIXED_MAX: &str = "shelter.fixed_service_distance_max_m";
+const PER_CAPITA: &str = "shelter.per_capita_target_m2";
+const COVERAGE: &str = "shelter.coverage_target_share";
+
 impl ExamParams {
+    /// The standard-profile keys the exam reads (for reports of the values used).
+    pub const STANDARD_KEYS: [&'static str; 5] = [EMERGENCY, FIXED, FIXED_MAX, PER_CAPITA, COVERAGE];
+
     /// Read the exam parameters from a profile and check that they make sense together
     /// (0 < emergency ≤ fixed ≤ fixed max distance, shares within 0–1, areas ≥ 0): an override
     /// such as a coverage share of 95 meant as a percentage is refused, not applied.
     pub fn from_standard(std: &StandardProfile, max_snap_m: Option<f64>) -> Result<ExamParams, StandardError> {
         let p = ExamParams {
-            emergency_distance_m: std.get("shelter.emergency_service_distance_m")?,
-            fixed_distance_m: std.get("shelter.fixed_service_distance_m")?,
-            fixed_distance_max_m: std.get("shelter.fixed_service_distance_max_m")?,
-            per_capita_target_m2: std.get("shelter.per_capita_target_m2")?,
-            coverage_target_share: std.get("shelter.coverage_target_share")?,
+            emergency_distance_m: std.get(EMERGENCY)?,
+            fixed_distance_m: std.get(FIXED)?,
+            fixed_distance_max_m: std.get(FIXED_MAX)?,
+            per_capita_target_m2: std.get(PER_CAPITA)?,
+            coverage_target_share: std.get(COVERAGE)?,
             max_snap_m,
         };
         let bad = |message: &str| {

@@ -71,13 +71,7 @@ pub struct Summary {
 
 pub fn summary(input: &ReportInput) -> Summary {
     let exam = input.exam;
-    let used_keys = [
-        "shelter.emergency_service_distance_m",
-        "shelter.fixed_service_distance_m",
-        "shelter.fixed_service_distance_max_m",
-        "shelter.per_capita_target_m2",
-        "shelter.coverage_target_share",
-    ];
+    let used_keys = renxing_exam::shelter_exam::ExamParams::STANDARD_KEYS;
     Summary {
         renxing_version: env!("CARGO_PKG_VERSION").to_string(),
         project: input.project.to_string(),
