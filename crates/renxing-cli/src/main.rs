@@ -5,6 +5,7 @@
 
 mod access;
 mod layers;
+mod oq;
 mod project;
 mod run;
 
@@ -92,6 +93,16 @@ enum Command {
         #[arg(long)]
         timings: bool,
     },
+    /// Run an OpenQuake job (scenario_damage, event_based_damage, scenario_risk) from given
+    /// ground-motion fields; writes OpenQuake's CSV exports into --out.
+    Oq {
+        /// The job file (job.ini).
+        job: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        quiet: bool,
+    },
 }
 
 fn demo_project() -> PathBuf {
@@ -110,6 +121,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run { project, out, quiet } => run_and_tell(&project, &out, quiet),
         Command::Demo { out, project, quiet } => run_and_tell(&project.unwrap_or_else(demo_project), &out, quiet),
+        Command::Oq { job, out, quiet } => oq::run_oq(&job, &out, quiet),
         Command::Access {
             osm,
             nodes,

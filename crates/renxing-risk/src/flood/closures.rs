@@ -1,0 +1,230 @@
+//! Roads closed by flood water, for the network crate.
+//!
+//! # Rule
+//!
+//! A road edge is a polyline in the depth grid's CRS (convert WGS84 roads first when the grid is
+//! projected). Its depth is the **greatest depth of every grid cell the polyline passes through**:
+//! each segment is cut at every cell edge it crosses (vertical lines `x = x0 + i·dx`, horizontal
+//! lines `y = y0 − j·dy`) and the cell holding the middle of each piece is sampled, so no cell the
+//! segment crosses is skipped however short its piece. A segment that only touches a cell corner
+//! does not sample the cells meeting there; one running exactly along a cell edge samples the cells
+//! south or east of it (the lookup rule of [`super::cell_of`]). Nodata cells and the parts outside
+//! the grid are dry (0 m).
+//!
+//! The edge is **closed** when that depth is **strictly greater** than the threshold of the travel
+//! profile:
+//!
+//! - driving: 0.15 m — the ponding limit of one traffic lane in GB 50318-2017 城市排水工程规划规范
+//!   §5.3.3 (一条机动车道积水深度不超过 15 cm) and the waterlogging criteria of GB 51222-2017
+//!   城镇内涝防治技术规范 (道路中一条车道的积水深度不超过 15 cm); read from the standard profile key
+//!   [`PROFILE_KEY_DRIVE_DEPTH`], never written into code;
+//! - walking: no national number; the caller gives it.
+//!
+//! # Closures CSV (read by the network crate)
+//!
+//! UTF-8, comma-separated, header line `edge_id,max_depth_m,closed`, then one line per edge in
+//! input order:
+//!
+//! - `edge_id`: the id the caller gave the edge (e.g. its index in `RoadData::edges`), quoted by
+//!   CSV rules when it holds a comma or quote; unique in the file.
+//! - `max_depth_m`: the edge's depth in metres, written as the shortest decimal that reads back to
+//!   the raster's `f32` value (`0` for a dry edge).
+//! - `closed`: `true` or `false`, the rule above for the threshold the file was written for. One
+//!   file per travel profile (e.g. `closures_drive.csv`, `closures_walk.csv`).
+//!
+//! The file is written to a temporary file in the same directory and renamed over the target, so a
+//! reader never sees half a file.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+use renxing_geo::grid::Grid;
+use renxing_io::error::IoError;
+
+use super::cell_depth;
+
+/// Standard-profile key of the driving closure depth (metres): 0.15 in `standards/cn.toml`.
+pub const PROFILE_KEY_DRIVE_DEPTH: &str = "flood.road_closure_depth_drive_m";
+
+/// Depth and closure of one road edge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EdgeClosure {
+    pub id: String,
+    /// Greatest water depth along the edge, m (0 = dry).
+    pub max_depth_m: f64,
+    /// `max_depth_m > threshold`.
+    pub closed: bool,
+}
+
+/// Inputs that cannot be evaluated.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ClosureError {
+    #[error("closure threshold {0} m must be a finite number ≥ 0")]
+    BadThreshold(f64),
+    #[error("road edge id '{0}' appears twice (ids must be unique in the closures file)")]
+    DuplicateId(String),
+    #[error("road edge {index} has an empty id")]
+    EmptyId { index: usize },
+}
+
+/// Greatest depth of the cells crossed by a polyline (see the module doc). An empty polyline is
+/// dry; a single point samples its own cell.
+pub fn max_depth_along(grid: &Grid, line: &[(f64, f64)]) -> f64 {
+    let mut best = 0.0f64;
+    match line {
+        [] => {}
+        [p] => best = super::depth_at(grid, p.0, p.1),
+        _ => {
+            for w in line.windows(2) {
+                best = best.max(segment_max(grid, w[0], w[1]));
+            }
+        }
+    }
+    best
+}
+
+/// Greatest depth along one segment.
+fn segment_max(grid: &Grid, a: (f64, f64), b: (f64, f64)) -> f64 {
+    if !(a.0.is_finite() && a.1.is_finite() && b.0.is_finite() && b.1.is_finite()) || grid.dx <= 0.0 || grid.dy <= 0.0 {
+        return 0.0;
+    }
+    // Continuous cell coordinates: u along columns, v along rows.
+    let (u0, v0) = ((a.0 - grid.x0) / grid.dx, (grid.y0 - a.1) / grid.dy);
+    let (u1, v1) = ((b.0 - grid.x0) / grid.dx, (grid.y0 - b.1) / grid.dy);
+    let (nc, nr) = (grid.ncols as f64, grid.nrows as f64);
+    // Clip the parameter range to the grid rectangle [0, nc] × [0, nr] (Liang–Barsky).
+    let (mut t0, mut t1) = (0.0f64, 1.0f64);
+    for (p, q) in [
+        (-(u1 - u0), u0),
+        (u1 - u0, nc - u0),
+        (-(v1 - v0), v0),
+        (v1 - v0, nr - v0),
+    ] {
+        if p == 0.0 {
+            if q < 0.0 {
+                return 0.0;
+            }
+        } else {
+            let r = q / p;
+            if p < 0.0 {
+                t0 = t0.max(r);
+            } else {
+                t1 = t1.min(r);
+            }
+        }
+    }
+    if t0 > t1 {
+        return 0.0;
+    }
+    let at = |t: f64| (u0 + (u1 - u0) * t, v0 + (v1 - v0) * t);
+    let sample = |u: f64, v: f64| -> f64 {
+        let (c, r) = (u.floor(), v.floor());
+        if c < 0.0 || r < 0.0 || c >= nc || r >= nr {
+            0.0
+        } else {
+            cell_depth(grid, r as usize, c as usize)
+        }
+    };
+    if t0 == t1 {
+        let (u, v) = at(t0);
+        return sample(u, v);
+    }
+    // Parameters where the segment crosses a cell edge inside [t0, t1].
+    let mut ts = vec![t0, t1];
+    for (s0, s1) in [(u0, u1), (v0, v1)] {
+        if s1 == s0 {
+            continue;
+        }
+        let (lo, hi) = {
+            let (p, q) = (s0 + (s1 - s0) * t0, s0 + (s1 - s0) * t1);
+            (p.min(q), p.max(q))
+        };
+        let mut k = lo.ceil();
+        while k <= hi.floor() {
+            let t = (k - s0) / (s1 - s0);
+            if t > t0 && t < t1 {
+                ts.push(t);
+            }
+            k += 1.0;
+        }
+    }
+    ts.sort_by(f64::total_cmp);
+    let mut best = 0.0f64;
+    for w in ts.windows(2) {
+        if w[1] > w[0] {
+            let (u, v) = at((w[0] + w[1]) / 2.0);
+            best = best.max(sample(u, v));
+        }
+    }
+    best
+}
+
+/// Depth and closure of every edge for one travel profile: closed when the depth is strictly
+/// above `threshold_m` (see the module doc). Edges are evaluated in parallel; the result keeps the
+/// input order.
+pub fn road_closures(
+    grid: &Grid,
+    edges: &[(String, Vec<(f64, f64)>)],
+    threshold_m: f64,
+) -> Result<Vec<EdgeClosure>, ClosureError> {
+    if !threshold_m.is_finite() || threshold_m < 0.0 {
+        return Err(ClosureError::BadThreshold(threshold_m));
+    }
+    let mut seen = std::collections::HashSet::with_capacity(edges.len());
+    for (i, (id, _)) in edges.iter().enumerate() {
+        if id.is_empty() {
+            return Err(ClosureError::EmptyId { index: i });
+        }
+        if !seen.insert(id.as_str()) {
+            return Err(ClosureError::DuplicateId(id.clone()));
+        }
+    }
+    Ok(edges
+        .par_iter()
+        .map(|(id, line)| {
+            let d = max_depth_along(grid, line);
+            EdgeClosure {
+                id: id.clone(),
+                max_depth_m: d,
+                closed: d > threshold_m,
+            }
+        })
+        .collect())
+}
+
+/// Writes the closures CSV (format in the module doc) atomically: a temporary file in the target's
+/// directory, then a rename.
+pub fn write_closures_csv(path: &Path, closures: &[EdgeClosure]) -> Result<(), IoError> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .ok_or_else(|| IoError::new(path, "the closures file needs a file name"))?;
+    let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let result = (|| -> Result<(), IoError> {
+        let file = std::fs::File::create(&tmp).map_err(|e| IoError::os(&tmp, e))?;
+        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
+        let csv_err = |e: csv::Error| IoError::new(&tmp, format!("cannot write: {e}"));
+        w.write_record(["edge_id", "max_depth_m", "closed"]).map_err(csv_err)?;
+        for c in closures {
+            let depth = format!("{}", c.max_depth_m as f32);
+            w.write_record([c.id.as_str(), depth.as_str(), if c.closed { "true" } else { "false" }])
+                .map_err(csv_err)?;
+        }
+        let buf = w
+            .into_inner()
+            .map_err(|e| IoError::new(&tmp, format!("cannot write: {}", e.error())))?;
+        let file = buf
+            .into_inner()
+            .map_err(|e| IoError::new(&tmp, format!("cannot write: {}", e.error())))?;
+        file.sync_all().map_err(|e| IoError::os(&tmp, e))?;
+        drop(file);
+        std::fs::rename(&tmp, path).map_err(|e| IoError::os(path, e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
