@@ -33,6 +33,9 @@
 //! named like a cost type and its tags from the remaining text columns named in `tagNames`-free
 //! mode (all columns not otherwise known).
 //!
+//! `<exposureFields><field oq="night" input="total_occupants"/></exposureFields>` maps
+//! OpenQuake's field names to differently named CSV columns (one column may feed several).
+//!
 //! Checked: unique ids, coordinates within ±180°/±90°, `number` ≥ 0, values finite and ≥ 0,
 //! every declared tag present. Errors name the file and line.
 
@@ -93,6 +96,9 @@ pub struct Exposure {
     pub tag_values: Vec<Vec<String>>,
     pub taxonomies: Vec<String>,
     pub assets: Vec<Asset>,
+    /// `<exposureFields>` renames: OpenQuake field (`night`, `residents`, `lon`, …) → the CSV
+    /// column holding it. One column may feed several fields.
+    pub field_map: HashMap<String, String>,
 }
 
 impl Exposure {
@@ -169,6 +175,13 @@ impl Exposure {
         ex.area_per_asset = area_per_asset;
         if let Some(op) = model.child("occupancyPeriods") {
             ex.occupancy_periods = op.text.split_whitespace().map(str::to_string).collect();
+        }
+        if let Some(fields) = model.child("exposureFields") {
+            for f in fields.children_named("field") {
+                let oq = f.req_attr(path, "oq")?.to_string();
+                let input = f.req_attr(path, "input")?.to_string();
+                ex.field_map.insert(oq, input);
+            }
         }
         if let Some(tn) = model.child("tagNames") {
             ex.tag_names = tn.text.split_whitespace().map(str::to_string).collect();
@@ -387,7 +400,11 @@ impl Exposure {
             .iter()
             .map(|h| h.trim_start_matches('\u{feff}').to_string())
             .collect();
-        let col = |name: &str| headers.iter().position(|h| h == name);
+        let field_map = self.field_map.clone();
+        let col = |name: &str| {
+            let n = field_map.get(name).map(String::as_str).unwrap_or(name);
+            headers.iter().position(|h| h == n)
+        };
         let need = |name: &str| col(name).ok_or_else(|| IoError::at(path, "line 1", format!("no '{name}' column")));
         let c_id = need("id")?;
         let c_lon = need("lon")?;

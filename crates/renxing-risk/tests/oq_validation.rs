@@ -168,7 +168,10 @@ fn scenario_risk_case_1_minimum_loss_and_region() {
 
 /// A pandas text dump of OpenQuake's QA tests (`b_damage_table.txt`): index columns, value
 /// columns, `...` elision rows; blank index cells repeat the previous row's.
-fn read_pandas_dump(path: &Path) -> (Vec<String>, Vec<String>, Vec<(Vec<String>, Vec<String>)>) {
+/// Index cells and value cells of one dumped row.
+type DumpRow = (Vec<String>, Vec<String>);
+
+fn read_pandas_dump(path: &Path) -> (Vec<String>, Vec<String>, Vec<DumpRow>) {
     let text = std::fs::read_to_string(path).unwrap();
     let mut lines = text.lines();
     let value_cols: Vec<String> = lines.next().unwrap().split_whitespace().map(String::from).collect();
@@ -265,7 +268,10 @@ fn event_based_damage_case_13_curves_events_and_tags() {
             // By asset, OpenQuake numbers assets in its own order: by hazard site, then exposure
             // order — the order of our per-asset table.
             let ids = &t["avg_risk-rlz-000"].rows;
-            (ids.iter().enumerate().map(|(i, r)| (i, vec![r[0].clone()])).collect(), ids.len())
+            (
+                ids.iter().enumerate().map(|(i, r)| (i, vec![r[0].clone()])).collect(),
+                ids.len(),
+            )
         } else {
             agg_ids(&tags, &dir.join("exposure.csv"))
         };

@@ -228,6 +228,16 @@ impl OqJob {
         let gmf_path = ini
             .get_path(gmf_key)
             .ok_or_else(|| IoError::new(path, "the job gives no ground-motion fields (gmfs_csv or gmfs_file)"))?;
+        if gmf_path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("hdf5") || e.eq_ignore_ascii_case("h5"))
+        {
+            return Err(ini.error(
+                gmf_key,
+                "ground-motion fields in an HDF5 datastore are not supported: export them to CSV \
+                 (`oq export gmf_data`) and give gmfs_csv + sites_csv",
+            ));
+        }
         let sites_path = ini
             .get_path("sites_csv")
             .ok_or_else(|| IoError::new(path, "sites_csv is missing: the fields need their sites"))?;
