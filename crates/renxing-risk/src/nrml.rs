@@ -90,6 +90,9 @@ pub fn read_xml(path: &Path) -> Result<Element> {
 
 /// Parses XML text into its root element; `path` names the file in errors.
 pub fn parse_xml(text: &str, path: &Path) -> Result<Element> {
+    // quick-xml skips a byte-order mark without counting it in `buffer_position`: drop it here
+    // so that positions are byte offsets into `text`.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut reader = Reader::from_str(text);
     let mut stack: Vec<Element> = Vec::new();
     let mut root: Option<Element> = None;
@@ -110,7 +113,12 @@ pub fn parse_xml(text: &str, path: &Path) -> Result<Element> {
             IoError::at(path, format!("line {l}"), format!("malformed XML: {e}"))
         })?;
         // Elements start at the first '<' after leading white space.
-        let tag_pos = start + text[start.min(text.len())..].find('<').unwrap_or(0);
+        // (Searched in bytes: `start` need not fall on a character boundary.)
+        let tag_pos = start
+            + text.as_bytes()[start.min(text.len())..]
+                .iter()
+                .position(|&b| b == b'<')
+                .unwrap_or(0);
         match event {
             Event::Start(ref e) | Event::Empty(ref e) if root.is_none() => {
                 let is_empty = matches!(event, Event::Empty(_));
@@ -211,6 +219,20 @@ mod tests {
         let b = a.child("b").unwrap();
         assert_eq!(b.attr("x"), Some("y"));
         assert_eq!(b.line, 6);
+    }
+
+    /// Fuzzer finding: a byte-order mark followed by non-ASCII text made `parse_xml` slice the
+    /// text inside a character (quick-xml does not count the mark in its positions) and panic.
+    #[test]
+    fn byte_order_mark_and_non_ascii_text() {
+        let p = Path::new("bom.xml");
+        let crash = "\u{feff}ml version     <imls imt=\"PGA\u{fffd}\">0.0001 0.2</imls>\n<meanLRs>\u{fffd}</meanLRs>";
+        let err = parse_xml(crash, p).unwrap_err();
+        assert!(err.message.contains("more than one root"), "{err}");
+        let root = parse_xml("\u{feff}<nrml>\n  <a>é</a>\n  <b/>\n</nrml>\n", p).unwrap();
+        assert_eq!(root.child("a").unwrap().text, "é");
+        assert_eq!(root.child("a").unwrap().line, 2);
+        assert_eq!(root.child("b").unwrap().line, 3);
     }
 
     #[test]
