@@ -29,6 +29,21 @@ pub fn scratch() -> &'static Path {
         } else {
             std::env::temp_dir()
         };
+        // libFuzzer leaves by `exit`: remove the folders of earlier runs whose process is gone.
+        if Path::new("/proc/self").exists()
+            && let Ok(entries) = std::fs::read_dir(&base)
+        {
+            for e in entries.flatten() {
+                let name = e.file_name();
+                let pid = name.to_str().and_then(|n| n.strip_prefix("renxing-fuzz-"));
+                if let Some(pid) = pid
+                    && pid.bytes().all(|b| b.is_ascii_digit())
+                    && !Path::new("/proc").join(pid).exists()
+                {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
         let dir = base.join(format!("renxing-fuzz-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("scratch folder");
         dir

@@ -15,7 +15,9 @@ use renxing_risk::gmf::{GroundMotionFields, Sites};
 fuzz_target!(|data: &[u8]| {
     let parts = common::split(data);
     let (sites, fields) = if parts.len() >= 2 {
-        let Some(p) = common::write("sites.csv", parts[0]) else { return };
+        let Some(p) = common::write("sites.csv", parts[0]) else {
+            return;
+        };
         match Sites::read_csv(&p) {
             Ok(s) => (s, parts[1]),
             Err(_) => return,

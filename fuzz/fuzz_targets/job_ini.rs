@@ -12,7 +12,9 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(v) = PyValue::parse(&text) {
         let _ = (v.as_str(), v.as_f64());
     }
-    let Ok(ini) = JobIni::parse(&text, Path::new("/fuzz/job.ini")) else { return };
+    let Ok(ini) = JobIni::parse(&text, Path::new("/fuzz/job.ini")) else {
+        return;
+    };
     for key in ini.keys.keys() {
         let _ = ini.get(key);
         let _ = ini.get_f64(key);

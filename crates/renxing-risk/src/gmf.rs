@@ -219,7 +219,12 @@ impl GroundMotionFields {
         while start < body.len() {
             let mut end = (start + chunk_target).min(body.len());
             if end < body.len() {
-                end = body[end..].find('\n').map(|i| end + i + 1).unwrap_or(body.len());
+                // In bytes: `end` may fall inside a multi-byte character; after '\n' it cannot.
+                end = body.as_bytes()[end..]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .map(|i| end + i + 1)
+                    .unwrap_or(body.len());
             }
             chunks.push((start, &body[start..end]));
             start = end;
@@ -372,5 +377,29 @@ mod tests {
         let e =
             GroundMotionFields::parse(b"site_id,event_id,gmv_PGA\n0,0,nan\n", Path::new("g.csv"), &sites).unwrap_err();
         assert_eq!(e.position.as_deref(), Some("line 2"), "{e}");
+    }
+
+    /// Found while fuzzing: a body over 1 MiB is cut into chunks at a byte offset, and a cut
+    /// inside a multi-byte character (here in a comment line) made the reader panic.
+    #[test]
+    fn chunk_cut_inside_a_multibyte_character() {
+        let sites = Sites {
+            lon: vec![1.0, 2.0],
+            lat: vec![3.0, 4.0],
+            ids: vec![0, 1],
+            custom_ids: None,
+        };
+        // Body: "0,0,0.5\n#" (9 bytes) then 2-byte 'é's, so byte 2^20 is inside one of them.
+        let csv = format!(
+            "site_id,event_id,gmv_PGA\n0,0,0.5\n#{}\n1,0,0.25\n",
+            "é".repeat(600_000)
+        );
+        let g = GroundMotionFields::parse(csv.as_bytes(), Path::new("g.csv"), &sites).unwrap();
+        assert_eq!(g.event_ids, vec![0]);
+        assert_eq!(g.get(0, 0, 0), 0.5);
+        assert_eq!(g.get(1, 0, 0), 0.25);
+        let bad = csv.replace("1,0,0.25", "1,0,x");
+        let e = GroundMotionFields::parse(bad.as_bytes(), Path::new("g.csv"), &sites).unwrap_err();
+        assert_eq!(e.position.as_deref(), Some("line 4"), "{e}");
     }
 }

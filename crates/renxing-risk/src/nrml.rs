@@ -82,6 +82,11 @@ fn local(name: &[u8]) -> String {
     }
 }
 
+/// Deepest element nesting [`parse_xml`] accepts. NRML files nest fewer than ten levels; the
+/// limit keeps the recursive tree walks ([`Element::find`], dropping the tree) off the end of the
+/// stack on hostile input.
+pub const MAX_XML_DEPTH: usize = 256;
+
 /// Reads a whole XML file into its root element.
 pub fn read_xml(path: &Path) -> Result<Element> {
     let text = std::fs::read_to_string(path).map_err(|e| IoError::os(path, e))?;
@@ -136,6 +141,13 @@ pub fn parse_xml(text: &str, path: &Path) -> Result<Element> {
                     el.attrs.push((local(a.key.as_ref()), v.into_owned()));
                 }
                 // `<x/>` closes at once; `<x>` waits for its end tag.
+                if stack.len() >= MAX_XML_DEPTH {
+                    return Err(IoError::at(
+                        path,
+                        format!("line {l}"),
+                        format!("elements nested deeper than {MAX_XML_DEPTH} levels"),
+                    ));
+                }
                 if is_empty {
                     attach(&mut stack, &mut root, el);
                 } else {
@@ -233,6 +245,19 @@ mod tests {
         assert_eq!(root.child("a").unwrap().text, "é");
         assert_eq!(root.child("a").unwrap().line, 2);
         assert_eq!(root.child("b").unwrap().line, 3);
+    }
+
+    /// Found while fuzzing: deeply nested elements overflowed the stack in `Element::find` and in
+    /// dropping the tree.
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let p = Path::new("deep.xml");
+        let deep = format!("{}{}", "<a>\n".repeat(300_000), "</a>".repeat(300_000));
+        let err = parse_xml(&deep, p).unwrap_err();
+        assert_eq!(err.position.as_deref(), Some("line 257"), "{err}");
+        assert!(err.message.contains("deeper than 256"), "{err}");
+        let ok = format!("{}<b/>{}", "<a>".repeat(255), "</a>".repeat(255));
+        assert_eq!(parse_xml(&ok, p).unwrap().find("b").unwrap().name, "b");
     }
 
     #[test]

@@ -165,7 +165,11 @@ impl PyValue {
     /// Parses a literal; the whole text must be consumed.
     pub fn parse(text: &str) -> std::result::Result<PyValue, String> {
         let chars: Vec<char> = text.chars().collect();
-        let mut p = PyParser { chars: &chars, pos: 0 };
+        let mut p = PyParser {
+            chars: &chars,
+            pos: 0,
+            depth: 0,
+        };
         let v = p.value()?;
         p.skip_ws();
         if p.pos != chars.len() {
@@ -192,9 +196,15 @@ impl PyValue {
     }
 }
 
+/// Deepest nesting of lists and dictionaries [`PyValue::parse`] accepts (job files nest two or
+/// three levels; the limit keeps the recursive parser off the end of the stack).
+pub const MAX_PY_DEPTH: usize = 64;
+
 struct PyParser<'a> {
     chars: &'a [char],
     pos: usize,
+    /// Lists and dictionaries open at `pos`.
+    depth: usize,
 }
 
 impl PyParser<'_> {
@@ -209,11 +219,24 @@ impl PyParser<'_> {
         self.chars.get(self.pos).copied()
     }
 
+    /// Enters a list or dictionary at `pos`.
+    fn open(&mut self) -> std::result::Result<(), String> {
+        self.depth += 1;
+        if self.depth > MAX_PY_DEPTH {
+            return Err(format!(
+                "lists and dictionaries nested deeper than {MAX_PY_DEPTH} levels at position {}",
+                self.pos + 1
+            ));
+        }
+        self.pos += 1;
+        Ok(())
+    }
+
     fn value(&mut self) -> std::result::Result<PyValue, String> {
         match self.peek() {
             None => Err("unexpected end of value".into()),
             Some('{') => {
-                self.pos += 1;
+                self.open()?;
                 let mut items = Vec::new();
                 loop {
                     if self.peek() == Some('}') {
@@ -233,11 +256,12 @@ impl PyParser<'_> {
                         _ => return Err(format!("expected ',' or '}}' at position {}", self.pos + 1)),
                     }
                 }
+                self.depth -= 1;
                 Ok(PyValue::Dict(items))
             }
             Some(open @ ('[' | '(')) => {
                 let close = if open == '[' { ']' } else { ')' };
-                self.pos += 1;
+                self.open()?;
                 let mut items = Vec::new();
                 loop {
                     if self.peek() == Some(close) {
@@ -251,6 +275,7 @@ impl PyParser<'_> {
                         _ => return Err(format!("expected ',' or '{close}' at position {}", self.pos + 1)),
                     }
                 }
+                self.depth -= 1;
                 Ok(PyValue::List(items))
             }
             Some(q @ ('\'' | '"')) => {
@@ -317,6 +342,26 @@ mod tests {
             ini.get_path("calculation_mode").unwrap(),
             Path::new("/x/scenario_damage")
         );
+    }
+
+    /// Found while fuzzing: deeply nested brackets overflowed the stack of the recursive parser.
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let deep = "[".repeat(200_000);
+        let err = PyValue::parse(&deep).unwrap_err();
+        assert!(err.contains("nested deeper than 64"), "{err}");
+        let ini = JobIni::parse(&format!("a = {deep}\n"), Path::new("job.ini")).unwrap();
+        let err = ini.get_py("a").unwrap_err();
+        assert_eq!(err.position.as_deref(), Some("line 1 (a)"), "{err}");
+        // 64 levels are still read; siblings do not add up.
+        let ok = format!("{}{}", "[".repeat(64), "]".repeat(64));
+        assert!(PyValue::parse(&ok).is_ok());
+        let wide = format!("[{}]", vec!["[[1]]"; 100].join(","));
+        let PyValue::List(items) = PyValue::parse(&wide).unwrap() else {
+            panic!()
+        };
+        assert_eq!(items.len(), 100);
+        assert!(PyValue::parse(&format!("{{'a': {}1{}}}", "[".repeat(64), "]".repeat(64))).is_err());
     }
 
     #[test]
