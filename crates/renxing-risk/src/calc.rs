@@ -279,33 +279,15 @@ pub fn run_damage(
     };
 
     let acc_len = job.kept.len() * l_n * per_asset;
-    let asset = match event_by_key.as_mut() {
-        Some(bk) => event_total
-            .par_chunks_mut(row_len)
-            .zip(bk.par_chunks_mut(key_row))
-            .enumerate()
-            .fold(
-                || vec![0.0f64; acc_len],
-                |mut acc, (e, (tot, kr))| {
-                    work(e, tot, Some(kr), &mut acc);
-                    progress(1);
-                    acc
-                },
-            )
-            .reduce(|| vec![0.0f64; acc_len], add_vecs),
-        None => event_total
-            .par_chunks_mut(row_len)
-            .enumerate()
-            .fold(
-                || vec![0.0f64; acc_len],
-                |mut acc, (e, tot)| {
-                    work(e, tot, None, &mut acc);
-                    progress(1);
-                    acc
-                },
-            )
-            .reduce(|| vec![0.0f64; acc_len], add_vecs),
-    };
+    let asset = fold_events(
+        &mut event_total,
+        event_by_key.as_deref_mut(),
+        row_len,
+        key_row,
+        acc_len,
+        progress,
+        work,
+    );
     Ok(DamageSums {
         n_loss_types: l_n,
         n_states: d_n,
@@ -316,6 +298,44 @@ pub fn run_damage(
         event_by_key,
         n_keys,
     })
+}
+
+/// Runs `work` for every event in parallel. Each event owns its row of `total` (`row` numbers)
+/// and of `by_key` (`key_row` numbers); the per-asset accumulators (`acc_len` numbers) are
+/// folded per thread and added up.
+fn fold_events<W>(
+    total: &mut [f64],
+    by_key: Option<&mut [f64]>,
+    row: usize,
+    key_row: usize,
+    acc_len: usize,
+    progress: &(dyn Fn(u64) + Sync),
+    work: W,
+) -> Vec<f64>
+where
+    W: Fn(usize, &mut [f64], Option<&mut [f64]>, &mut Vec<f64>) + Sync,
+{
+    let step = |mut acc: Vec<f64>, e: usize, tot: &mut [f64], kr: Option<&mut [f64]>| {
+        work(e, tot, kr, &mut acc);
+        progress(1);
+        acc
+    };
+    match by_key {
+        Some(bk) => total
+            .par_chunks_mut(row)
+            .zip(bk.par_chunks_mut(key_row))
+            .enumerate()
+            .fold(
+                || vec![0.0f64; acc_len],
+                |acc, (e, (tot, kr))| step(acc, e, tot, Some(kr)),
+            )
+            .reduce(|| vec![0.0f64; acc_len], add_vecs),
+        None => total
+            .par_chunks_mut(row)
+            .enumerate()
+            .fold(|| vec![0.0f64; acc_len], |acc, (e, tot)| step(acc, e, tot, None))
+            .reduce(|| vec![0.0f64; acc_len], add_vecs),
+    }
 }
 
 fn add_vecs(mut a: Vec<f64>, b: Vec<f64>) -> Vec<f64> {
@@ -396,33 +416,15 @@ pub fn run_losses(job: &LossJob<'_>, gmfs: &GroundMotionFields, progress: &(dyn 
             }
         }
     };
-    let acc = match event_by_key.as_mut() {
-        Some(bk) => event_total
-            .par_chunks_mut(l_n)
-            .zip(bk.par_chunks_mut(n_keys * l_n))
-            .enumerate()
-            .fold(
-                || vec![0.0f64; acc_len],
-                |mut acc, (e, (tot, kr))| {
-                    work(e, tot, Some(kr), &mut acc);
-                    progress(1);
-                    acc
-                },
-            )
-            .reduce(|| vec![0.0f64; acc_len], add_vecs),
-        None => event_total
-            .par_chunks_mut(l_n)
-            .enumerate()
-            .fold(
-                || vec![0.0f64; acc_len],
-                |mut acc, (e, tot)| {
-                    work(e, tot, None, &mut acc);
-                    progress(1);
-                    acc
-                },
-            )
-            .reduce(|| vec![0.0f64; acc_len], add_vecs),
-    };
+    let acc = fold_events(
+        &mut event_total,
+        event_by_key.as_deref_mut(),
+        l_n,
+        n_keys * l_n,
+        acc_len,
+        progress,
+        work,
+    );
     let asset = acc.iter().step_by(2).copied().collect();
     let asset_sq = acc.iter().skip(1).step_by(2).copied().collect();
     LossSums {

@@ -280,7 +280,6 @@ fn event_based_damage_case_13_curves_events_and_tags() {
         let (_, vcols, rows) = read_pandas_dump(&dir.join(format!("expected/{prefix}_damage_table.txt")));
         let by_key = &t[&format!("risk_by_event-{stem}")];
         let total_t = &t["risk_by_event"];
-        let ncols = &by_key.columns;
         let mut checked = 0;
         for (idx, vals) in &rows {
             let (eid, agg) = (&idx[0], idx[1].parse::<usize>().unwrap());
@@ -297,7 +296,6 @@ fn event_based_damage_case_13_curves_events_and_tags() {
                         .unwrap_or_else(|| panic!("{job}: event {eid} key {name:?} missing")),
                 )
             };
-            let _ = ncols;
             for (c, v) in vcols.iter().zip(vals) {
                 let col = match c.as_str() {
                     "dmg_1" => "LS1",

@@ -20,10 +20,10 @@ use crate::assoc::{associate, parse_region};
 use crate::calc::{DamageJob, LossJob, LossTypeModel, run_damage, run_losses};
 use crate::consequence::{ConsequenceKind, ConsequenceModel};
 use crate::exposure::Exposure;
-use crate::fragility::{FragilityFunction, FragilityModel};
+use crate::fragility::FragilityModel;
 use crate::gmf::{GroundMotionFields, Sites};
 use crate::losscurve::{losses_by_period, return_periods};
-use crate::vulnerability::{VulnerabilityFunction, VulnerabilityModel};
+use crate::vulnerability::VulnerabilityModel;
 
 type Result<T> = std::result::Result<T, IoError>;
 
@@ -427,32 +427,10 @@ impl OqJob {
         match mode {
             Mode::ScenarioDamage | Mode::EventBasedDamage => {
                 let limit_states = fragility[0].1.limit_states.clone();
-                let mut models = Vec::new();
-                for (lt, m) in &fragility {
-                    let mut functions: Vec<&FragilityFunction> = Vec::with_capacity(ex.taxonomies.len());
-                    let mut imt_col = Vec::with_capacity(ex.taxonomies.len());
-                    for tax in &ex.taxonomies {
-                        let f = m.functions.get(tax).ok_or_else(|| {
-                            IoError::new(
-                                &m.path,
-                                format!("no fragility function for taxonomy '{tax}' of the exposure ({lt})"),
-                            )
-                        })?;
-                        let col = gmfs.imt_index(&f.imt).ok_or_else(|| {
-                            IoError::new(
-                                &m.path,
-                                format!("taxonomy '{tax}' needs {} but the fields have {:?}", f.imt, gmfs.imts),
-                            )
-                        })?;
-                        functions.push(f);
-                        imt_col.push(col);
-                    }
-                    models.push(LossTypeModel {
-                        loss_type: lt.clone(),
-                        functions,
-                        imt_col,
-                    });
-                }
+                let models = fragility
+                    .iter()
+                    .map(|(lt, m)| resolve(lt, "fragility", &m.path, &m.functions, |f| &f.imt, &ex, &gmfs))
+                    .collect::<Result<Vec<_>>>()?;
                 let job = DamageJob {
                     exposure: &ex,
                     kept,
@@ -771,32 +749,10 @@ impl OqJob {
                 };
                 let lts: Vec<&str> = vulnerability.iter().map(|(lt, _)| lt.as_str()).collect();
                 let l_n = lts.len();
-                let mut models = Vec::new();
-                for (lt, m) in &vulnerability {
-                    let mut functions: Vec<&VulnerabilityFunction> = Vec::new();
-                    let mut imt_col = Vec::new();
-                    for tax in &ex.taxonomies {
-                        let f = m.functions.get(tax).ok_or_else(|| {
-                            IoError::new(
-                                &m.path,
-                                format!("no vulnerability function for taxonomy '{tax}' of the exposure ({lt})"),
-                            )
-                        })?;
-                        let col = gmfs.imt_index(&f.imt).ok_or_else(|| {
-                            IoError::new(
-                                &m.path,
-                                format!("taxonomy '{tax}' needs {} but the fields have {:?}", f.imt, gmfs.imts),
-                            )
-                        })?;
-                        functions.push(f);
-                        imt_col.push(col);
-                    }
-                    models.push(LossTypeModel {
-                        loss_type: lt.clone(),
-                        functions,
-                        imt_col,
-                    });
-                }
+                let models = vulnerability
+                    .iter()
+                    .map(|(lt, m)| resolve(lt, "vulnerability", &m.path, &m.functions, |f| &f.imt, &ex, &gmfs))
+                    .collect::<Result<Vec<_>>>()?;
                 let mut values = Vec::with_capacity(kept.len() * l_n);
                 for &a in kept.iter() {
                     let asset = &ex.assets[a];
@@ -856,8 +812,7 @@ impl OqJob {
                         .push(vec![lt.to_string(), fmt_e(total, 5), fmt_e(total / value, 5)]);
                 }
                 tables.push(t);
-                if let (Some((keys, names)), Some(bk)) = (&agg, &sums.event_by_key) {
-                    let _ = bk;
+                if let Some((keys, names)) = &agg {
                     let mut cols = vec!["loss_type".to_string()];
                     cols.extend(agg_tags.iter().cloned());
                     cols.extend(["loss_value", "loss_ratio"].map(String::from));
@@ -906,6 +861,42 @@ impl OqJob {
             n_events,
         })
     }
+}
+
+/// The function of each exposure taxonomy in one loss type's model, with its gmf column; errors
+/// name the model file, the taxonomy and the missing function or intensity measure.
+fn resolve<'a, F>(
+    loss_type: &str,
+    kind: &str,
+    path: &Path,
+    functions: &'a HashMap<String, F>,
+    imt_of: impl Fn(&F) -> &str,
+    ex: &Exposure,
+    gmfs: &GroundMotionFields,
+) -> Result<LossTypeModel<&'a F>> {
+    let mut out = LossTypeModel {
+        loss_type: loss_type.to_string(),
+        functions: Vec::with_capacity(ex.taxonomies.len()),
+        imt_col: Vec::with_capacity(ex.taxonomies.len()),
+    };
+    for tax in &ex.taxonomies {
+        let f = functions.get(tax).ok_or_else(|| {
+            IoError::new(
+                path,
+                format!("no {kind} function for taxonomy '{tax}' of the exposure ({loss_type})"),
+            )
+        })?;
+        let imt = imt_of(f);
+        let col = gmfs.imt_index(imt).ok_or_else(|| {
+            IoError::new(
+                path,
+                format!("taxonomy '{tax}' needs {imt} but the fields have {:?}", gmfs.imts),
+            )
+        })?;
+        out.functions.push(f);
+        out.imt_col.push(col);
+    }
+    Ok(out)
 }
 
 fn parse_periods(ini: &JobIni) -> Result<Vec<u32>> {
