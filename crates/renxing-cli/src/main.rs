@@ -7,6 +7,7 @@ mod access;
 mod layers;
 mod oq;
 mod project;
+mod risk;
 mod run;
 
 use std::path::PathBuf;
@@ -93,6 +94,15 @@ enum Command {
         #[arg(long)]
         timings: bool,
     },
+    /// Earthquake scenario damage and flood damage with five-grade risk zoning, from a risk
+    /// project file (see docs/risk.md); writes results.gpkg, summary.json and report.html.
+    Risk {
+        project: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        quiet: bool,
+    },
     /// Run an OpenQuake job (scenario_damage, event_based_damage, scenario_risk) from given
     /// ground-motion fields; writes OpenQuake's CSV exports into --out.
     Oq {
@@ -122,6 +132,12 @@ fn main() -> ExitCode {
         Command::Run { project, out, quiet } => run_and_tell(&project, &out, quiet),
         Command::Demo { out, project, quiet } => run_and_tell(&project.unwrap_or_else(demo_project), &out, quiet),
         Command::Oq { job, out, quiet } => oq::run_oq(&job, &out, quiet),
+        Command::Risk { project, out, quiet } => risk::run_risk(&project, &out, quiet).map(|r| {
+            for l in r.lines {
+                eprintln!("{l}");
+            }
+            eprintln!("Open {}/report.html", out.display());
+        }),
         Command::Access {
             osm,
             nodes,

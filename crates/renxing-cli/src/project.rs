@@ -145,7 +145,7 @@ pub struct ExamSection {
 
 /// A TOML error as one line, `FILE: line L column C: MESSAGE` (toml's own Display spans several
 /// lines with a source snippet).
-fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> anyhow::Error {
+pub fn toml_error(path: &Path, text: &str, e: &toml::de::Error) -> anyhow::Error {
     let message = e.message().trim().replace('\n', "; ");
     match e.span() {
         Some(span) => {
@@ -226,11 +226,16 @@ impl Project {
     /// A path of the project file, resolved against its folder (and made canonical when it
     /// exists, so reports show `/…/data/x.csv` rather than `examples/a/../../data/x.csv`).
     pub fn resolve(&self, p: &Path) -> PathBuf {
-        let joined = if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.base.join(p)
-        };
-        joined.canonicalize().unwrap_or(joined)
+        resolve_against(&self.base, p)
     }
+}
+
+/// `p` resolved against the folder `base` of a project file, canonical when it exists.
+pub fn resolve_against(base: &Path, p: &Path) -> PathBuf {
+    let joined = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    };
+    joined.canonicalize().unwrap_or(joined)
 }

@@ -28,7 +28,8 @@
 //!   `_bd09` for BD-09); then plain names. Suffixed columns of another system are never taken
 //!   silently: the error says which system the file seems to use.
 //! - id: `id`, `sid`, `fid`, `objectid`, `编号`, `序号`, then a name-like column (`name`, `名称`,
-//!   or a name ending in `name`/`名称`). Without any, the id is the 1-based record number.
+//!   or a name ending in `name`/`名称`). Without any, or with the id column given as
+//!   [`RECORD_NUMBER_ID`] (`#`), the id is the 1-based record number.
 //!
 //! ## Errors
 //!
@@ -55,6 +56,10 @@ pub struct PointRecord {
     /// The remaining columns (header name, raw text), in file order.
     pub attrs: Vec<(String, String)>,
 }
+
+/// `id_column` value that makes the 1-based record number the id (for files whose name column
+/// repeats, such as city tables).
+pub const RECORD_NUMBER_ID: &str = "#";
 
 /// How to read a points CSV; `Default` detects the columns and assumes WGS84.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -302,6 +307,7 @@ impl Columns {
             ));
         }
         let id = match &opts.id_column {
+            Some(n) if n == RECORD_NUMBER_ID => None,
             Some(n) => Some(named("id", n)?),
             None => detect_id(headers, &[lon, lat]),
         };

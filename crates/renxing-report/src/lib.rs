@@ -8,11 +8,15 @@
 //! - `report.html` — one self-contained page (inline SVG, no network access needed) with a map
 //!   coloured by coverage, a chart and the unit table ([`html`]).
 //!
+//! Other analyses (the risk reports of `renxing risk`) write the same three files with
+//! [`write_output_dir`], building their page from the sections, tables and grade maps of [`page`].
+//!
 //! The folder appears only when everything is written: files go to a temporary sibling folder that
 //! is renamed into place at the end, so a failed run leaves no partial output.
 
 pub mod html;
 pub mod layers;
+pub mod page;
 pub mod summary;
 
 use std::path::{Path, PathBuf};
@@ -54,7 +58,9 @@ pub enum ReportError {
 }
 
 /// The files a run writes; an output folder holding anything else is refused.
-pub const OUTPUT_FILES: [&str; 3] = ["results.gpkg", "summary.json", "report.html"];
+/// `road_closures.csv` is written by flood runs with a road network (the closures file of
+/// `renxing_risk::flood::closures`).
+pub const OUTPUT_FILES: [&str; 4] = ["results.gpkg", "summary.json", "report.html", "road_closures.csv"];
 
 /// Refuse an output path that is a file, or a folder holding anything but the outputs of an
 /// earlier run: outputs replace the whole folder, which would delete such files. Callers may run
@@ -97,6 +103,30 @@ fn os(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError + '_ {
 /// Write `results.gpkg`, `summary.json` and `report.html` into `dir`, atomically.
 pub fn write_outputs(dir: &Path, input: &ReportInput) -> Result<(), ReportError> {
     check_out_dir(dir)?;
+    let summary = summary::summary(input);
+    let json = serde_json::to_string_pretty(&summary)?;
+    write_output_dir(
+        dir,
+        &layers::result_layers(input),
+        &json,
+        &html::report_html(input, &summary),
+        &[],
+    )
+}
+
+/// Write the three output files of any analysis — `results.gpkg` with `layers`, `summary.json`
+/// and `report.html` — into `dir`, atomically: everything goes to a temporary folder beside it,
+/// which replaces `dir` only when complete (see [`check_out_dir`] for what `dir` may hold).
+/// `extra` are further files (name, content), e.g. `road_closures.csv`; their names must be in
+/// [`OUTPUT_FILES`].
+pub fn write_output_dir(
+    dir: &Path,
+    layers: &[renxing_io::gpkg::Layer],
+    summary_json: &str,
+    report_html: &str,
+    extra: &[(&str, Vec<u8>)],
+) -> Result<(), ReportError> {
+    check_out_dir(dir)?;
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
@@ -112,11 +142,13 @@ pub fn write_outputs(dir: &Path, input: &ReportInput) -> Result<(), ReportError>
             std::fs::remove_dir_all(&tmp).map_err(os(&tmp))?;
         }
         std::fs::create_dir_all(&tmp).map_err(os(&tmp))?;
-        renxing_io::gpkg::write_geopackage(&tmp.join("results.gpkg"), &layers::result_layers(input))?;
-        let summary = summary::summary(input);
-        let json = serde_json::to_string_pretty(&summary)?;
-        std::fs::write(tmp.join("summary.json"), json).map_err(os(&tmp))?;
-        std::fs::write(tmp.join("report.html"), html::report_html(input, &summary)).map_err(os(&tmp))?;
+        renxing_io::gpkg::write_geopackage(&tmp.join("results.gpkg"), layers)?;
+        std::fs::write(tmp.join("summary.json"), summary_json).map_err(os(&tmp))?;
+        std::fs::write(tmp.join("report.html"), report_html).map_err(os(&tmp))?;
+        for (name, bytes) in extra {
+            debug_assert!(OUTPUT_FILES.contains(name), "{name} is not an output file name");
+            std::fs::write(tmp.join(name), bytes).map_err(os(&tmp))?;
+        }
         replace_dir(&tmp, dir)
     })();
     if result.is_err() {

@@ -9,6 +9,8 @@
 //! - **OpenQuake job runner** ([`oq`]): reads a `job.ini` of `scenario_damage`,
 //!   `event_based_damage` or `scenario_risk` with given fields and writes OpenQuake's exports,
 //!   validated on OpenQuake's QA cases.
+//! - **Native scenario damage** ([`scenario`]): rupture → own GMPE fields → damage and
+//!   consequences per asset → roll-ups by exposure tags, in one pass.
 //! - **Ground motion** ([`gmpe`]): ruptures, Boore & Atkinson (2008) and Chiou & Youngs (2014),
 //!   median and sampled (spatially correlated) fields, GB/T 17742-2020 instrumental intensity.
 //! - **Flood** ([`flood`]): depth rasters × JRC depth–damage curves per building or cell, expected
@@ -31,5 +33,6 @@ pub mod gmpe;
 pub mod losscurve;
 pub mod nrml;
 pub mod oq;
+pub mod scenario;
 pub mod vulnerability;
 pub mod zoning;

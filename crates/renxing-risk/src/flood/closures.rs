@@ -192,6 +192,19 @@ pub fn road_closures(
         .collect())
 }
 
+/// The closures CSV (format in the module doc) as text.
+pub fn closures_csv(closures: &[EdgeClosure]) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    // Writing into memory cannot fail.
+    w.write_record(["edge_id", "max_depth_m", "closed"]).expect("in memory");
+    for c in closures {
+        let depth = format!("{}", c.max_depth_m as f32);
+        w.write_record([c.id.as_str(), depth.as_str(), if c.closed { "true" } else { "false" }])
+            .expect("in memory");
+    }
+    String::from_utf8(w.into_inner().expect("in memory")).expect("UTF-8 ids")
+}
+
 /// Writes the closures CSV (format in the module doc) atomically: a temporary file in the target's
 /// directory, then a rename.
 pub fn write_closures_csv(path: &Path, closures: &[EdgeClosure]) -> Result<(), IoError> {
@@ -204,21 +217,8 @@ pub fn write_closures_csv(path: &Path, closures: &[EdgeClosure]) -> Result<(), I
         .ok_or_else(|| IoError::new(path, "the closures file needs a file name"))?;
     let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
     let result = (|| -> Result<(), IoError> {
-        let file = std::fs::File::create(&tmp).map_err(|e| IoError::os(&tmp, e))?;
-        let mut w = csv::Writer::from_writer(std::io::BufWriter::new(file));
-        let csv_err = |e: csv::Error| IoError::new(&tmp, format!("cannot write: {e}"));
-        w.write_record(["edge_id", "max_depth_m", "closed"]).map_err(csv_err)?;
-        for c in closures {
-            let depth = format!("{}", c.max_depth_m as f32);
-            w.write_record([c.id.as_str(), depth.as_str(), if c.closed { "true" } else { "false" }])
-                .map_err(csv_err)?;
-        }
-        let buf = w
-            .into_inner()
-            .map_err(|e| IoError::new(&tmp, format!("cannot write: {}", e.error())))?;
-        let file = buf
-            .into_inner()
-            .map_err(|e| IoError::new(&tmp, format!("cannot write: {}", e.error())))?;
+        let mut file = std::fs::File::create(&tmp).map_err(|e| IoError::os(&tmp, e))?;
+        std::io::Write::write_all(&mut file, closures_csv(closures).as_bytes()).map_err(|e| IoError::os(&tmp, e))?;
         file.sync_all().map_err(|e| IoError::os(&tmp, e))?;
         drop(file);
         std::fs::rename(&tmp, path).map_err(|e| IoError::os(path, e))
