@@ -232,10 +232,6 @@ impl Project {
 
 /// `p` resolved against the folder `base` of a project file, canonical when it exists.
 pub fn resolve_against(base: &Path, p: &Path) -> PathBuf {
-    let joined = if p.is_absolute() {
-        p.to_path_buf()
-    } else {
-        base.join(p)
-    };
+    let joined = if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
     joined.canonicalize().unwrap_or(joined)
 }

@@ -111,6 +111,21 @@ pub fn parse_xml(text: &str, path: &Path) -> Result<Element> {
         }
         line
     };
+    // Text of the current element since its last child or start tag: quick-xml hands it over in
+    // pieces (text, entity references, CDATA), joined here and trimmed as one run.
+    let mut pending = String::new();
+    let flush = |stack: &mut Vec<Element>, pending: &mut String| {
+        if let Some(top) = stack.last_mut() {
+            let s = pending.trim();
+            if !s.is_empty() {
+                if !top.text.is_empty() {
+                    top.text.push(' ');
+                }
+                top.text.push_str(s);
+            }
+        }
+        pending.clear();
+    };
     loop {
         let start = reader.buffer_position() as usize;
         let event = reader.read_event().map_err(|e| {
@@ -126,6 +141,7 @@ pub fn parse_xml(text: &str, path: &Path) -> Result<Element> {
                 .unwrap_or(0);
         match event {
             Event::Start(ref e) | Event::Empty(ref e) if root.is_none() => {
+                flush(&mut stack, &mut pending);
                 let is_empty = matches!(event, Event::Empty(_));
                 let l = line_at(tag_pos);
                 let mut el = Element {
@@ -155,6 +171,7 @@ pub fn parse_xml(text: &str, path: &Path) -> Result<Element> {
                 }
             }
             Event::End(_) => {
+                flush(&mut stack, &mut pending);
                 let el = stack.pop().ok_or_else(|| {
                     IoError::at(
                         path,
@@ -165,26 +182,37 @@ pub fn parse_xml(text: &str, path: &Path) -> Result<Element> {
                 attach(&mut stack, &mut root, el);
             }
             Event::Text(t) => {
-                if let Some(top) = stack.last_mut() {
-                    let s = t.decode().map_err(|err| {
-                        IoError::at(path, format!("line {}", line_at(start)), format!("bad text: {err}"))
-                    })?;
-                    let s = quick_xml::escape::unescape(&s).map_err(|err| {
-                        IoError::at(path, format!("line {}", line_at(start)), format!("bad text: {err}"))
-                    })?;
-                    let s = s.trim();
-                    if !s.is_empty() {
-                        if !top.text.is_empty() {
-                            top.text.push(' ');
-                        }
-                        top.text.push_str(s);
+                let s = t
+                    .decode()
+                    .map_err(|err| IoError::at(path, format!("line {}", line_at(start)), format!("bad text: {err}")))?;
+                let s = quick_xml::escape::unescape(&s)
+                    .map_err(|err| IoError::at(path, format!("line {}", line_at(start)), format!("bad text: {err}")))?;
+                pending.push_str(&s);
+            }
+            Event::GeneralRef(r) => {
+                let at = format!("line {}", line_at(start));
+                let bad = |m: String| IoError::at(path, at.clone(), m);
+                match r
+                    .resolve_char_ref()
+                    .map_err(|e| bad(format!("bad character reference: {e}")))?
+                {
+                    Some(c) => pending.push(c),
+                    None => {
+                        let name = r.decode().map_err(|e| bad(format!("bad entity reference: {e}")))?;
+                        let c = match name.as_ref() {
+                            "amp" => '&',
+                            "lt" => '<',
+                            "gt" => '>',
+                            "quot" => '"',
+                            "apos" => '\'',
+                            other => return Err(bad(format!("unknown entity &{other};"))),
+                        };
+                        pending.push(c);
                     }
                 }
             }
             Event::CData(t) => {
-                if let Some(top) = stack.last_mut() {
-                    top.text.push_str(String::from_utf8_lossy(&t).trim());
-                }
+                pending.push_str(&String::from_utf8_lossy(&t));
             }
             Event::Eof => break,
             Event::Start(_) | Event::Empty(_) => {
@@ -258,6 +286,23 @@ mod tests {
         assert!(err.message.contains("deeper than 256"), "{err}");
         let ok = format!("{}<b/>{}", "<a>".repeat(255), "</a>".repeat(255));
         assert_eq!(parse_xml(&ok, p).unwrap().find("b").unwrap().name, "b");
+    }
+
+    /// Entity and character references in text used to be dropped (quick-xml reports them as
+    /// events of their own): `Stone &amp; Brick` read as `Stone  Brick`.
+    #[test]
+    fn entity_references_in_text_are_resolved() {
+        let p = Path::new("e.xml");
+        let root = parse_xml(
+            "<nrml><d>Stone &amp; Brick &lt;1950&gt; &#x4E2D;&#22269;</d><e>a&amp;b</e></nrml>",
+            p,
+        )
+        .unwrap();
+        assert_eq!(root.child("d").unwrap().text, "Stone & Brick <1950> 中国");
+        assert_eq!(root.child("e").unwrap().text, "a&b");
+        let err = parse_xml("<nrml>\n<d>&nbsp;</d></nrml>", p).unwrap_err();
+        assert!(err.message.contains("unknown entity &nbsp;"), "{err}");
+        assert_eq!(err.position.as_deref(), Some("line 2"), "{err}");
     }
 
     #[test]
