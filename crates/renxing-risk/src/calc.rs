@@ -23,6 +23,9 @@
 //! rows), so memory is `events × (1 + tags) × loss types × outputs` numbers plus one per-asset
 //! accumulator per thread — never events × assets × damage states.
 
+use rand::SeedableRng;
+use rand_chacha::ChaCha20Rng;
+use rand_distr::{Distribution, StandardNormal};
 use rayon::prelude::*;
 
 use crate::consequence::{ConsequenceKind, ConsequenceModel};
@@ -359,6 +362,20 @@ pub struct LossJob<'a> {
     /// Per loss type; losses not above it are dropped.
     pub minimum_asset_loss: Vec<f64>,
     pub agg: Option<(Vec<u32>, usize)>,
+    /// Sample loss ratios from the functions' distributions (`None`: mean loss ratios).
+    pub sampling: Option<LossSampling>,
+}
+
+/// How loss ratios are sampled (see [`crate::vulnerability`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossSampling {
+    /// Seed of the random numbers (OpenQuake's `master_seed`); one ChaCha20 stream per event, so
+    /// results do not depend on the number of threads.
+    pub seed: u64,
+    /// One ε per event, taxonomy and loss type shared by the assets (OpenQuake's
+    /// `asset_correlation = 1`, which draws one per call of a taxonomy's risk function) instead of
+    /// one per asset and event. Applies to lognormal functions; beta draws are independent.
+    pub correlated: bool,
 }
 
 /// Sums over events of a loss run.
@@ -390,6 +407,21 @@ pub fn run_losses(job: &LossJob<'_>, gmfs: &GroundMotionFields, progress: &(dyn 
     let mut event_by_key = keys.map(|_| vec![0.0f64; n_events * n_keys * l_n]);
     let acc_len = job.kept.len() * l_n * 2;
     let work = |e: usize, total: &mut [f64], mut by_key: Option<&mut [f64]>, acc: &mut Vec<f64>| {
+        let mut rng = job.sampling.map(|s| {
+            let mut r = ChaCha20Rng::seed_from_u64(s.seed);
+            r.set_stream(e as u64);
+            r
+        });
+        // With asset correlation, one ε per event, taxonomy and loss type (OpenQuake draws one per
+        // call of a risk function, i.e. per taxonomy and loss type), drawn first in a fixed order.
+        let shared_eps: Option<Vec<f64>> = match (&mut rng, job.sampling) {
+            (Some(r), Some(s)) if s.correlated => Some(
+                (0..ex.taxonomies.len() * l_n)
+                    .map(|_| StandardNormal.sample(&mut *r))
+                    .collect(),
+            ),
+            _ => None,
+        };
         for g in &groups {
             let t = g.taxonomy as usize;
             for (l, lt) in job.loss_types.iter().enumerate() {
@@ -397,11 +429,23 @@ pub fn run_losses(job: &LossJob<'_>, gmfs: &GroundMotionFields, progress: &(dyn 
                 if x.is_nan() {
                     continue;
                 }
-                let ratio = lt.functions[t].mean_loss_ratio(x as f64);
-                if ratio == 0.0 {
+                let f = lt.functions[t];
+                let mean = f.mean_loss_ratio(x as f64);
+                if mean == 0.0 {
                     continue;
                 }
+                let cov = if rng.is_some() { f.cov(x as f64) } else { 0.0 };
                 for &k in &g.members {
+                    let ratio = match &mut rng {
+                        Some(r) if cov > 0.0 => {
+                            let eps = match &shared_eps {
+                                Some(v) => v[t * l_n + l],
+                                None => StandardNormal.sample(&mut *r),
+                            };
+                            f.sample_ratio(mean, cov, eps, r)
+                        }
+                        _ => mean,
+                    };
                     let loss = job.values[k * l_n + l] * ratio;
                     if !(loss > job.minimum_asset_loss[l]) {
                         continue;

@@ -6,8 +6,9 @@
 //! ([`NO_EFFECT_KEYS`]: hazard-model settings, seeds of samplers Renxing does not run, export and
 //! parallelism settings — each is reported as ignored), or refused with an error naming the key
 //! and its line. Values that would change the numbers in a way Renxing does not reproduce
-//! (`discrete_damage_distribution = true`, non-zero `asset_correlation`, sampled coefficients of
-//! variation, more than one realisation) are refused too.
+//! (`discrete_damage_distribution = true`, more than one realisation) are refused too. Sampled
+//! coefficients of variation (`ignore_covs = false`) are drawn with Renxing's own random numbers
+//! (see [`crate::vulnerability`]), so such jobs agree with OpenQuake statistically.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,7 +18,7 @@ use renxing_io::error::IoError;
 use super::export::{Table, fmt_e, fmt_f5};
 use super::ini::{JobIni, PyValue};
 use crate::assoc::{associate, parse_region};
-use crate::calc::{DamageJob, LossJob, LossTypeModel, run_damage, run_losses};
+use crate::calc::{DamageJob, LossJob, LossSampling, LossTypeModel, run_damage, run_losses};
 use crate::consequence::{ConsequenceKind, ConsequenceModel};
 use crate::exposure::Exposure;
 use crate::fragility::FragilityModel;
@@ -47,6 +48,8 @@ pub const USED_KEYS: &[&str] = &[
     "return_periods",
     "discrete_damage_distribution",
     "ignore_covs",
+    "ignore_master_seed",
+    "master_seed",
     "asset_correlation",
 ];
 
@@ -54,7 +57,6 @@ pub const USED_KEYS: &[&str] = &[
 pub const NO_EFFECT_KEYS: &[&str] = &[
     "description",
     "random_seed",
-    "master_seed",
     "ses_seed",
     "export_dir",
     "concurrent_tasks",
@@ -204,7 +206,7 @@ impl OqJob {
             }
             None => return Err(IoError::new(path, "calculation_mode is missing")),
         };
-        for (key, ok) in [("discrete_damage_distribution", "false"), ("asset_correlation", "0")] {
+        for (key, ok) in [("discrete_damage_distribution", "false")] {
             if let Some(v) = ini.get(key) {
                 let fine = v.eq_ignore_ascii_case(ok) || v.parse::<f64>().ok() == Some(0.0) && ok == "0";
                 if !fine {
@@ -721,18 +723,39 @@ impl OqJob {
                 }
             }
             Mode::ScenarioRisk => {
-                if ini.get("ignore_covs").is_none_or(|v| !v.eq_ignore_ascii_case("true")) {
-                    for (lt, m) in &vulnerability {
-                        if let Some(f) = m.functions.values().find(|f| f.has_covs()) {
-                            return Err(IoError::new(
-                                &m.path,
-                                format!(
-                                    "{lt}/{}: non-zero coefficients of variation would be sampled; set ignore_covs = true to use mean loss ratios",
-                                    f.id
-                                ),
-                            ));
-                        }
+                // Sampled loss ratios, as OpenQuake: unless ignore_covs or ignore_master_seed, when
+                // some function has covs; asset_correlation is read as OpenQuake does (`int(x)`:
+                // 1 = one epsilon per event, anything below 1 = independent).
+                let flag = |k: &str| ini.get(k).is_some_and(|v| v.eq_ignore_ascii_case("true"));
+                let any_covs = vulnerability
+                    .iter()
+                    .any(|(_, m)| m.functions.values().any(|f| f.has_covs()));
+                let sampling = if any_covs && !flag("ignore_covs") && !flag("ignore_master_seed") {
+                    let seed = match ini.get_f64("master_seed")? {
+                        None => 123_456_789,
+                        Some(x) if x >= 0.0 && x.fract() == 0.0 => x as u64,
+                        Some(x) => return Err(ini.error("master_seed", format!("{x} is not a whole number ≥ 0"))),
+                    };
+                    let corr = ini.get_f64("asset_correlation")?.unwrap_or(0.0);
+                    if !(0.0..=1.0).contains(&corr) {
+                        return Err(ini.error("asset_correlation", format!("{corr} is not in [0, 1]")));
                     }
+                    if corr > 0.0 && corr < 1.0 {
+                        warnings.push(format!(
+                            "asset_correlation = {corr} is read as 0 (OpenQuake truncates it to an integer)"
+                        ));
+                    }
+                    Some(LossSampling {
+                        seed,
+                        correlated: corr >= 1.0,
+                    })
+                } else {
+                    None
+                };
+                if sampling.is_some() {
+                    warnings.push(
+                        "loss ratios are sampled from the vulnerability functions' distributions (covs): results agree with OpenQuake statistically, not digit by digit".into(),
+                    );
                 }
                 let minimum: HashMap<String, f64> = match ini.get_py("minimum_asset_loss")? {
                     None => HashMap::new(),
@@ -779,6 +802,7 @@ impl OqJob {
                     values: values.clone(),
                     minimum_asset_loss: lts.iter().map(|lt| minimum.get(*lt).copied().unwrap_or(0.0)).collect(),
                     agg: agg.as_ref().map(|(k, names)| (k.clone(), names.len())),
+                    sampling,
                 };
                 let sums = run_losses(&job, &gmfs, progress);
                 let mut cols = vec!["asset_id".to_string()];
@@ -801,6 +825,12 @@ impl OqJob {
                     t.rows.push(r);
                 }
                 tables.push(t);
+                // OpenQuake names the occupants loss type by the time of the event in aggrisk
+                // (`occupants_night`), not in the other exports.
+                let agg_name = |lt: &str| match (lt, &time_event) {
+                    ("occupants", Some(t)) => format!("occupants_{t}"),
+                    _ => lt.to_string(),
+                };
                 let mut t = Table::new(
                     "aggrisk-",
                     ["loss_type", "loss_value", "loss_ratio"].map(String::from).to_vec(),
@@ -809,7 +839,7 @@ impl OqJob {
                     let total: f64 = (0..kept.len()).map(|k| sums.asset[k * l_n + l]).sum::<f64>() * scale;
                     let value: f64 = (0..kept.len()).map(|k| values[k * l_n + l]).sum();
                     t.rows
-                        .push(vec![lt.to_string(), fmt_e(total, 5), fmt_e(total / value, 5)]);
+                        .push(vec![agg_name(lt), fmt_e(total, 5), fmt_e(total / value, 5)]);
                 }
                 tables.push(t);
                 if let Some((keys, names)) = &agg {
@@ -822,7 +852,7 @@ impl OqJob {
                             let ks: Vec<usize> = (0..kept.len()).filter(|&k| keys[k] as usize == key).collect();
                             let total: f64 = ks.iter().map(|&k| sums.asset[k * l_n + l]).sum::<f64>() * scale;
                             let value: f64 = ks.iter().map(|&k| values[k * l_n + l]).sum();
-                            let mut r = vec![lt.to_string()];
+                            let mut r = vec![agg_name(lt)];
                             r.extend(name.iter().cloned());
                             r.push(fmt_e(total, 5));
                             r.push(fmt_e(total / value, 5));
