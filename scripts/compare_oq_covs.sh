@@ -48,9 +48,11 @@ time_event = night
 asset_correlation = $corr
 INI
     mkdir -p "oq$corr"
-    (cd "oq$corr" && CI=1 HOME="$WORK/oqhome" OQ_DISTRIBUTE=no "$OQ_VENV/bin/oq" engine --run "../job$corr.ini" -e csv --exports csv > oq.log 2>&1) \
-        || { tail -20 "oq$corr/oq.log" >&2; exit 1; }
-    "$RENXING" oq "job$corr.ini" --out "rx$corr" --quiet > /dev/null
+    # OpenQuake exports next to the job file, suffixed by its calculation id: move them aside.
+    CI=1 HOME="$WORK/oqhome" OQ_DISTRIBUTE=no "$OQ_VENV/bin/oq" engine --run "job$corr.ini" -e csv --exports csv \
+        > "oq$corr/oq.log" 2>&1 || { tail -20 "oq$corr/oq.log" >&2; exit 1; }
+    mv aggrisk-_*.csv risk_by_event_*.csv "oq$corr/"
+    "$RENXING" oq "job$corr.ini" --out "rx$corr" --quiet > /dev/null 2>&1
 done
 python3 - "$WORK" <<'PY'
 import csv, glob, statistics, sys

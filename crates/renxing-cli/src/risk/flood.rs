@@ -772,7 +772,7 @@ pub fn run(
                 .join("; ")
         ),
         format!(
-            "Grid {} × {} cells of {} × {} ({:?}); nodata, negative and outside cells are dry.",
+            "Grid {} × {} cells of {:.6} × {:.6} ({:?}); nodata, negative and outside cells are dry.",
             grid.ncols, grid.nrows, grid.dx, grid.dy, grid.crs
         ),
         format!("Depth–damage curve: {curve_name}"),
