@@ -242,8 +242,33 @@ fn nepal_median_field_matches_openquake_and_rolls_up_by_four_admin_levels() {
         let sum: f64 = ours.iter().map(|r| num(&r["buildings"])).sum();
         assert_eq!(sum, 5_381_761.0, "{level}");
     }
-    // Intensity: GB/T 17742 at the sites, VIII at most for this M7.0 at 20–50 km depth.
-    assert_eq!(q["sites_by_intensity"]["VIII"], 144);
+    // Intensity: recomputed here from each site's median PGA (g) and PGV (cm/s) with the formulas
+    // of GB/T 17742-2020 Annex A (I_PGA = 3.17 lg PGA + 6.59, I_PGV = 3.00 lg PGV + 9.77 in SI
+    // units; I_PGV alone when both reach 6.0, else their mean; limited to 1–12, one decimal).
+    let sites = rows(&gpkg, "quake_sites");
+    assert_eq!(sites.len(), 2253);
+    let mut shaken = 0;
+    for s in &sites {
+        let (Value::Real(pga), Value::Real(pgv)) = (&s["median_pga"], &s["median_pgv"]) else {
+            assert!(matches!(s["intensity_gbt17742"], Value::Null));
+            continue;
+        };
+        shaken += 1;
+        let i_pga = 3.17 * (pga * 9.80665).log10() + 6.59;
+        let i_pgv = 3.00 * (pgv / 100.0).log10() + 9.77;
+        let i = if i_pga >= 6.0 && i_pgv >= 6.0 {
+            i_pgv
+        } else {
+            (i_pga + i_pgv) / 2.0
+        };
+        let reported = (i.clamp(1.0, 12.0) * 10.0).round() / 10.0;
+        assert!(
+            (num(&s["intensity_gbt17742"]) - reported).abs() < 1e-9,
+            "{pga} g {pgv} cm/s"
+        );
+    }
+    // OpenQuake's median field covers the same 1,389 sites within 200 km.
+    assert_eq!(shaken, 1389);
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("Roll-up by NAME_4") && html.matches("<svg").count() >= 2);
 }
