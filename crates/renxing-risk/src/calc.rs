@@ -26,7 +26,11 @@
 use rand::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 use rand_distr::{Distribution, StandardNormal};
+use std::collections::HashMap;
+use std::path::Path;
+
 use rayon::prelude::*;
+use renxing_io::error::IoError;
 
 use crate::consequence::{ConsequenceKind, ConsequenceModel};
 use crate::exposure::Exposure;
@@ -79,6 +83,42 @@ pub struct LossTypeModel<F> {
     pub functions: Vec<F>,
     /// Gmf column of each taxonomy's function.
     pub imt_col: Vec<usize>,
+}
+
+/// The function of each exposure taxonomy in one loss type's model, with its gmf column; errors
+/// name the model file, the taxonomy and the missing function or intensity measure.
+pub fn resolve_functions<'a, F>(
+    loss_type: &str,
+    kind: &str,
+    path: &Path,
+    functions: &'a HashMap<String, F>,
+    imt_of: impl Fn(&F) -> &str,
+    ex: &Exposure,
+    gmfs: &GroundMotionFields,
+) -> Result<LossTypeModel<&'a F>, IoError> {
+    let mut out = LossTypeModel {
+        loss_type: loss_type.to_string(),
+        functions: Vec::with_capacity(ex.taxonomies.len()),
+        imt_col: Vec::with_capacity(ex.taxonomies.len()),
+    };
+    for tax in &ex.taxonomies {
+        let f = functions.get(tax).ok_or_else(|| {
+            IoError::new(
+                path,
+                format!("no {kind} function for taxonomy '{tax}' of the exposure ({loss_type})"),
+            )
+        })?;
+        let imt = imt_of(f);
+        let col = gmfs.imt_index(imt).ok_or_else(|| {
+            IoError::new(
+                path,
+                format!("taxonomy '{tax}' needs {imt} but the fields have {:?}", gmfs.imts),
+            )
+        })?;
+        out.functions.push(f);
+        out.imt_col.push(col);
+    }
+    Ok(out)
 }
 
 /// A consequence term of one asset: output column, multiplier and the ratios per limit state.

@@ -21,16 +21,16 @@
 //!    (buildings, occupants, exposed value and every damage state and consequence), so that the
 //!    buildings of all states of a unit add up to the unit's buildings.
 //!
-//! The per-asset means equal those of an OpenQuake `scenario_damage` run given the same fields
-//! (validated in `tests/oq_validation.rs`); with truncation 0 both engines see the median field,
-//! which `scripts/compare_oq_native.sh` checks against OpenQuake end to end.
+//! The damage calculator is the one validated on OpenQuake's QA cases (`tests/oq_validation.rs`);
+//! with truncation 0 both engines see the median field, which `scripts/compare_oq_native.sh`
+//! and the CLI test `crates/renxing-cli/tests/risk_cli.rs` check against OpenQuake end to end.
 
 use std::collections::HashMap;
 
-use crate::calc::{CalcError, DamageJob, LossTypeModel, run_damage};
+use crate::calc::{CalcError, DamageJob, resolve_functions, run_damage};
 use crate::consequence::{ConsequenceKind, ConsequenceModel};
 use crate::exposure::Exposure;
-use crate::fragility::{FragilityFunction, FragilityModel};
+use crate::fragility::FragilityModel;
 use crate::gmf::GroundMotionFields;
 use crate::gmpe::field::{FieldSettings, MedianField, sample_fields};
 use crate::gmpe::rupture::Rupture;
@@ -302,22 +302,21 @@ pub fn run_scenario_damage(
     let mut kept: Vec<usize> = (0..ex.assets.len()).collect();
     kept.sort_by_key(|&a| (site_of_asset[a], a));
     let site_of: Vec<usize> = kept.iter().map(|&a| site_of_asset[a]).collect();
-    let mut functions: Vec<&FragilityFunction> = Vec::with_capacity(ex.taxonomies.len());
-    let mut imt_col = Vec::with_capacity(ex.taxonomies.len());
-    for tax in &ex.taxonomies {
-        let f = &fr.functions[tax];
-        functions.push(f);
-        imt_col.push(imt_names.iter().position(|n| *n == f.imt).expect("listed above"));
-    }
+    let model = resolve_functions(
+        &spec.loss_type,
+        "fragility",
+        &fr.path,
+        &fr.functions,
+        |f| &f.imt,
+        ex,
+        &gmfs,
+    )
+    .map_err(|e| CalcError(e.to_string()))?;
     let job = DamageJob {
         exposure: ex,
         kept: &kept,
         site_of: &site_of,
-        loss_types: vec![LossTypeModel {
-            loss_type: spec.loss_type.clone(),
-            functions,
-            imt_col,
-        }],
+        loss_types: vec![model],
         limit_states: fr.limit_states.len(),
         consequences: spec.consequences,
         time_event: spec.time_event.clone(),

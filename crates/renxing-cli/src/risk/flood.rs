@@ -747,7 +747,7 @@ pub fn run(
     let elapsed = t0.elapsed().as_secs_f64();
 
     // Report.
-    let hazard_counts = super::grade_counts(&zones.hazard.grades);
+    let hazard_counts = &zones.hazard.counts;
     out.headline
         .push(("wet cells 受淹网格".into(), fmt_thousands(wet_cells as f64, 0)));
     out.headline.push((
@@ -824,7 +824,7 @@ pub fn run(
     for g in 1..=5u8 {
         grows.push(vec![
             format!("{g} {}", grade_name_zh(g)),
-            fmt_thousands(*hazard_counts.get(&g).unwrap_or(&0) as f64, 0),
+            fmt_thousands(hazard_counts[g as usize] as f64, 0),
             fmt_thousands(
                 zones.vulnerability.as_ref().expect("given").counts[g as usize] as f64,
                 0,
@@ -859,7 +859,7 @@ pub fn run(
             "wet_cells": wet_cells,
             "ead": ead_total,
             "ead_method": format!("{method:?}"),
-            "hazard_grade_cells": hazard_counts.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
+            "hazard_grade_cells": hazard_counts.iter().enumerate().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect::<serde_json::Map<_, _>>(),
             "hazard_breaks": zones.hazard.breaks.bounds,
             "vulnerability_breaks": zones.vulnerability.as_ref().expect("given").breaks.bounds,
             "population": pop_json,

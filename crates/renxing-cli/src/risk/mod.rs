@@ -7,7 +7,6 @@
 mod flood;
 mod quake;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -202,13 +201,4 @@ pub fn scheme(
             format!("'{other}' is not natural_breaks, quantiles or standard"),
         )),
     }
-}
-
-/// Count of each grade 0–5.
-pub fn grade_counts(grades: &[u8]) -> BTreeMap<u8, usize> {
-    let mut m = BTreeMap::new();
-    for &g in grades {
-        *m.entry(g).or_insert(0) += 1;
-    }
-    m
 }

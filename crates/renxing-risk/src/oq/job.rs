@@ -18,7 +18,7 @@ use renxing_io::error::IoError;
 use super::export::{Table, fmt_e, fmt_f5};
 use super::ini::{JobIni, PyValue};
 use crate::assoc::{associate, parse_region};
-use crate::calc::{DamageJob, LossJob, LossSampling, LossTypeModel, run_damage, run_losses};
+use crate::calc::{DamageJob, LossJob, LossSampling, resolve_functions, run_damage, run_losses};
 use crate::consequence::{ConsequenceKind, ConsequenceModel};
 use crate::exposure::Exposure;
 use crate::fragility::FragilityModel;
@@ -431,7 +431,7 @@ impl OqJob {
                 let limit_states = fragility[0].1.limit_states.clone();
                 let models = fragility
                     .iter()
-                    .map(|(lt, m)| resolve(lt, "fragility", &m.path, &m.functions, |f| &f.imt, &ex, &gmfs))
+                    .map(|(lt, m)| resolve_functions(lt, "fragility", &m.path, &m.functions, |f| &f.imt, &ex, &gmfs))
                     .collect::<Result<Vec<_>>>()?;
                 let job = DamageJob {
                     exposure: &ex,
@@ -774,7 +774,9 @@ impl OqJob {
                 let l_n = lts.len();
                 let models = vulnerability
                     .iter()
-                    .map(|(lt, m)| resolve(lt, "vulnerability", &m.path, &m.functions, |f| &f.imt, &ex, &gmfs))
+                    .map(|(lt, m)| {
+                        resolve_functions(lt, "vulnerability", &m.path, &m.functions, |f| &f.imt, &ex, &gmfs)
+                    })
                     .collect::<Result<Vec<_>>>()?;
                 let mut values = Vec::with_capacity(kept.len() * l_n);
                 for &a in kept.iter() {
@@ -891,42 +893,6 @@ impl OqJob {
             n_events,
         })
     }
-}
-
-/// The function of each exposure taxonomy in one loss type's model, with its gmf column; errors
-/// name the model file, the taxonomy and the missing function or intensity measure.
-fn resolve<'a, F>(
-    loss_type: &str,
-    kind: &str,
-    path: &Path,
-    functions: &'a HashMap<String, F>,
-    imt_of: impl Fn(&F) -> &str,
-    ex: &Exposure,
-    gmfs: &GroundMotionFields,
-) -> Result<LossTypeModel<&'a F>> {
-    let mut out = LossTypeModel {
-        loss_type: loss_type.to_string(),
-        functions: Vec::with_capacity(ex.taxonomies.len()),
-        imt_col: Vec::with_capacity(ex.taxonomies.len()),
-    };
-    for tax in &ex.taxonomies {
-        let f = functions.get(tax).ok_or_else(|| {
-            IoError::new(
-                path,
-                format!("no {kind} function for taxonomy '{tax}' of the exposure ({loss_type})"),
-            )
-        })?;
-        let imt = imt_of(f);
-        let col = gmfs.imt_index(imt).ok_or_else(|| {
-            IoError::new(
-                path,
-                format!("taxonomy '{tax}' needs {imt} but the fields have {:?}", gmfs.imts),
-            )
-        })?;
-        out.functions.push(f);
-        out.imt_col.push(col);
-    }
-    Ok(out)
 }
 
 fn parse_periods(ini: &JobIni) -> Result<Vec<u32>> {
