@@ -107,7 +107,7 @@ pub fn run_access(a: &AccessArgs) -> Result<()> {
     Ok(())
 }
 
-fn csv_field(s: &str) -> String {
+pub fn csv_field(s: &str) -> String {
     if s.contains([',', '"', '\n']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

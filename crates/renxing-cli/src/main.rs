@@ -8,12 +8,13 @@ mod layers;
 mod oq;
 mod project;
 mod risk;
+mod route;
 mod run;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -51,24 +52,8 @@ enum Command {
     },
     /// Nearest destination for every origin on the road network (CSV out).
     Access {
-        /// OpenStreetMap file (.osm.pbf or .osm).
-        #[arg(long)]
-        osm: Option<PathBuf>,
-        /// Node CSV of the road network (with --edges).
-        #[arg(long)]
-        nodes: Option<PathBuf>,
-        /// Edge CSV of the road network (with --nodes).
-        #[arg(long)]
-        edges: Option<PathBuf>,
-        /// OSMnx GraphML road network.
-        #[arg(long)]
-        graphml: Option<PathBuf>,
-        /// CRS of the network node coordinates (CSV and GraphML networks; OSM is always WGS84).
-        #[arg(long)]
-        network_crs: Option<String>,
-        /// The edge CSV lists each direction of a two-way street as its own row (read rows as one-way).
-        #[arg(long)]
-        directed_edges: bool,
+        #[command(flatten)]
+        roads: RoadArgs,
         /// Origins CSV: id,lon,lat.
         #[arg(long)]
         origins: PathBuf,
@@ -94,6 +79,62 @@ enum Command {
         #[arg(long)]
         timings: bool,
     },
+    /// Travel-cost matrix (or nearest-k) between origins and destinations on the road network,
+    /// optionally under flood closures; CSV out (see docs/routing.md).
+    Od {
+        #[command(flatten)]
+        net: NetArgs,
+        /// Origins CSV: id,lon,lat.
+        #[arg(long)]
+        origins: PathBuf,
+        /// Destinations CSV: id,lon,lat.
+        #[arg(long)]
+        destinations: PathBuf,
+        /// Leave out pairs costing more than this (metres or seconds, by metric).
+        #[arg(long)]
+        cutoff: Option<f64>,
+        /// Keep only the k cheapest destinations of each origin (adds a rank column).
+        #[arg(long)]
+        nearest: Option<usize>,
+        /// Origins column with a weight (population) for the lost-access report under closures.
+        #[arg(long)]
+        weight_column: Option<String>,
+        /// Also write a JSON summary (graph, hierarchy, hazard, lost access, timings).
+        #[arg(long)]
+        summary: Option<PathBuf>,
+        /// Output CSV: origin_id,destination_id,distance_m,time_s.
+        #[arg(long)]
+        out: PathBuf,
+        /// Print phase timings (JSON) on stderr.
+        #[arg(long)]
+        timings: bool,
+    },
+    /// Isochrones: road network and area reached within cost limits from each origin (or from
+    /// any, with --union), optionally under flood closures; GeoPackage out (docs/routing.md).
+    Isochrone {
+        #[command(flatten)]
+        net: NetArgs,
+        /// Origins CSV: id,lon,lat.
+        #[arg(long)]
+        origins: PathBuf,
+        /// Limits: minutes for --metric time, metres for --metric distance (e.g. 5,10,15).
+        #[arg(long, value_delimiter = ',', required = true)]
+        limits: Vec<f64>,
+        /// One isochrone set for all origins together (reached from any of them).
+        #[arg(long)]
+        union: bool,
+        /// Grid cell of the area polygons, metres (default 20 walking, 100 driving).
+        #[arg(long)]
+        cell: Option<f64>,
+        /// Farthest walk off the road counted as reached, metres (default 50).
+        #[arg(long)]
+        off_road: Option<f64>,
+        /// Output GeoPackage.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        timings: bool,
+    },
     /// Earthquake scenario damage and flood damage with five-grade risk zoning, from a risk
     /// project file (see docs/risk.md); writes results.gpkg, summary.json and report.html.
     Risk {
@@ -113,6 +154,117 @@ enum Command {
         #[arg(long)]
         quiet: bool,
     },
+}
+
+/// Where the road network comes from (`access`, `od`, `isochrone`).
+#[derive(Args)]
+struct RoadArgs {
+    /// OpenStreetMap file (.osm.pbf or .osm).
+    #[arg(long)]
+    osm: Option<PathBuf>,
+    /// Node CSV of the road network (with --edges).
+    #[arg(long)]
+    nodes: Option<PathBuf>,
+    /// Edge CSV of the road network (with --nodes).
+    #[arg(long)]
+    edges: Option<PathBuf>,
+    /// OSMnx GraphML road network.
+    #[arg(long)]
+    graphml: Option<PathBuf>,
+    /// CRS of the network node coordinates (CSV and GraphML networks; OSM is always WGS84).
+    #[arg(long)]
+    network_crs: Option<String>,
+    /// The edge CSV lists each direction of a two-way street as its own row.
+    #[arg(long)]
+    directed_edges: bool,
+}
+
+impl RoadArgs {
+    fn source(self) -> anyhow::Result<layers::RoadSource> {
+        Ok(layers::RoadSource {
+            osm: self.osm,
+            nodes: self.nodes,
+            edges: self.edges,
+            graphml: self.graphml,
+            crs: self
+                .network_crs
+                .as_deref()
+                .map(|c| layers::parse_crs(c, "--network-crs"))
+                .transpose()?,
+            directed: self.directed_edges,
+        })
+    }
+}
+
+/// Road network, profile, hazard and cache options of `od` and `isochrone`.
+#[derive(Args)]
+struct NetArgs {
+    #[command(flatten)]
+    roads: RoadArgs,
+    /// CRS of the point coordinates: wgs84, gcj02, bd09, cgcs2000, EPSG:xxxx.
+    #[arg(long, default_value = "wgs84")]
+    crs: String,
+    #[arg(long, default_value = "walk")]
+    profile: String,
+    #[arg(long, default_value = "time")]
+    metric: String,
+    /// Flood hazard: a depth raster (GeoTIFF/ASCII grid in WGS84) or a closures CSV
+    /// (edge_id,max_depth_m,closed as written by `renxing risk`).
+    #[arg(long)]
+    closures: Option<PathBuf>,
+    /// Close links deeper than this (m); default from the standard profile per travel mode.
+    #[arg(long)]
+    closure_depth: Option<f64>,
+    /// Slow wet links below the closure depth: none or pregnolato (driving).
+    #[arg(long, default_value = "none")]
+    slowdown: String,
+    /// Folder for cached hierarchies (a second run loads instead of rebuilding).
+    #[arg(long, default_value = ".renxing-cache")]
+    cache: PathBuf,
+    /// Do not read or write the hierarchy cache.
+    #[arg(long)]
+    no_cache: bool,
+    /// Leave out points farther than this from the network (metres).
+    #[arg(long)]
+    max_snap_m: Option<f64>,
+    /// No progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+impl NetArgs {
+    fn resolve(self) -> anyhow::Result<(route::NetworkArgs, renxing_geo::crs::Crs)> {
+        let slowdown = match self.slowdown.trim().to_ascii_lowercase().as_str() {
+            "none" => renxing_net::hazard::Slowdown::None,
+            "pregnolato" => renxing_net::hazard::Slowdown::Pregnolato,
+            other => anyhow::bail!("--slowdown: unknown '{other}': use none or pregnolato"),
+        };
+        let mode: renxing_net::profile::Mode = self
+            .profile
+            .parse()
+            .map_err(|e: String| anyhow::anyhow!("--profile: {e}"))?;
+        if slowdown == renxing_net::hazard::Slowdown::Pregnolato && mode != renxing_net::profile::Mode::Drive {
+            anyhow::bail!("--slowdown pregnolato is a vehicle speed function: use it with --profile drive");
+        }
+        if self.closure_depth.is_some() && self.closures.is_none() {
+            anyhow::bail!("--closure-depth needs --closures (a depth raster or closures CSV)");
+        }
+        let net = route::NetworkArgs {
+            roads: self.roads.source()?,
+            mode,
+            metric: self
+                .metric
+                .parse()
+                .map_err(|e: String| anyhow::anyhow!("--metric: {e}"))?,
+            closures: self.closures,
+            closure_depth: self.closure_depth,
+            slowdown,
+            cache: (!self.no_cache).then_some(self.cache),
+            max_snap_m: self.max_snap_m,
+            quiet: self.quiet,
+        };
+        Ok((net, layers::parse_crs(&self.crs, "--crs")?))
+    }
 }
 
 fn demo_project() -> PathBuf {
@@ -138,13 +290,56 @@ fn main() -> ExitCode {
             }
             eprintln!("Open {}/report.html", out.display());
         }),
+        Command::Od {
+            net,
+            origins,
+            destinations,
+            cutoff,
+            nearest,
+            weight_column,
+            summary,
+            out,
+            timings,
+        } => (|| {
+            let (net, crs) = net.resolve()?;
+            route::run_od(&route::OdArgs {
+                net,
+                origins,
+                destinations,
+                crs,
+                cutoff,
+                nearest,
+                weight_column,
+                summary,
+                out,
+                timings,
+            })
+        })(),
+        Command::Isochrone {
+            net,
+            origins,
+            limits,
+            union,
+            cell,
+            off_road,
+            out,
+            timings,
+        } => (|| {
+            let (net, crs) = net.resolve()?;
+            route::run_isochrone(&route::IsochroneArgs {
+                net,
+                origins,
+                crs,
+                limits,
+                union,
+                cell_m: cell,
+                off_road_m: off_road,
+                out,
+                timings,
+            })
+        })(),
         Command::Access {
-            osm,
-            nodes,
-            edges,
-            graphml,
-            network_crs,
-            directed_edges,
+            roads,
             origins,
             destinations,
             crs,
@@ -156,17 +351,7 @@ fn main() -> ExitCode {
             timings,
         } => (|| {
             let args = access::AccessArgs {
-                roads: layers::RoadSource {
-                    osm,
-                    nodes,
-                    edges,
-                    graphml,
-                    crs: network_crs
-                        .as_deref()
-                        .map(|c| layers::parse_crs(c, "--network-crs"))
-                        .transpose()?,
-                    directed: directed_edges,
-                },
+                roads: roads.source()?,
                 origins,
                 destinations,
                 crs: layers::parse_crs(&crs, "--crs")?,

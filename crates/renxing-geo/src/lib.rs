@@ -15,6 +15,7 @@
 pub mod crs;
 pub mod distance;
 pub mod grid;
+pub mod polygonize;
 pub mod shared_data;
 pub mod zonal;
 

@@ -267,16 +267,16 @@ impl NearestField {
 // allows — and, when it lies exactly on an end node, to that node in both directions (a point at
 // a junction can leave by any arc of the junction, whatever the one-way rule of the link it was
 // snapped onto).
-fn a_to_point(l: &crate::graph::Link, along: f64) -> bool {
+pub(crate) fn a_to_point(l: &crate::graph::Link, along: f64) -> bool {
     l.forward || along <= 0.0
 }
-fn b_to_point(l: &crate::graph::Link, along: f64) -> bool {
+pub(crate) fn b_to_point(l: &crate::graph::Link, along: f64) -> bool {
     l.backward || along >= l.length_m
 }
-fn point_to_a(l: &crate::graph::Link, along: f64) -> bool {
+pub(crate) fn point_to_a(l: &crate::graph::Link, along: f64) -> bool {
     l.backward || along <= 0.0
 }
-fn point_to_b(l: &crate::graph::Link, along: f64) -> bool {
+pub(crate) fn point_to_b(l: &crate::graph::Link, along: f64) -> bool {
     l.forward || along >= l.length_m
 }
 

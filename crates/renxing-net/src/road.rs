@@ -63,3 +63,36 @@ impl RoadEdge {
         line
     }
 }
+
+impl RoadData {
+    /// The part of the network inside a lon/lat box: nodes within it and the edges with both
+    /// ends within it (renumbered; order kept). For tests and benchmarks on sub-networks.
+    pub fn clip(&self, lon_min: f64, lat_min: f64, lon_max: f64, lat_max: f64) -> RoadData {
+        let mut new_id = vec![usize::MAX; self.nodes.len()];
+        let mut nodes = Vec::new();
+        for (slot, n) in new_id.iter_mut().zip(&self.nodes) {
+            if n.lon >= lon_min && n.lon <= lon_max && n.lat >= lat_min && n.lat <= lat_max {
+                *slot = nodes.len();
+                nodes.push(n.clone());
+            }
+        }
+        let edges = self
+            .edges
+            .iter()
+            .filter(|e| new_id[e.u] != usize::MAX && new_id[e.v] != usize::MAX)
+            .map(|e| RoadEdge {
+                u: new_id[e.u],
+                v: new_id[e.v],
+                ..e.clone()
+            })
+            .collect();
+        RoadData {
+            nodes,
+            edges,
+            source: format!(
+                "{} clipped to {lon_min:.4},{lat_min:.4},{lon_max:.4},{lat_max:.4}",
+                self.source
+            ),
+        }
+    }
+}

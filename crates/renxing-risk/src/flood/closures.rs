@@ -205,6 +205,69 @@ pub fn closures_csv(closures: &[EdgeClosure]) -> String {
     String::from_utf8(w.into_inner().expect("in memory")).expect("UTF-8 ids")
 }
 
+/// Reads a closures CSV (format in the module doc). Errors name the file, the line and what is
+/// wrong: a missing column, an empty or repeated `edge_id`, a depth that is not a number ≥ 0, a
+/// `closed` cell that is not `true`/`false`.
+pub fn read_closures_csv(path: &Path) -> Result<Vec<EdgeClosure>, IoError> {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_path(path)
+        .map_err(|e| IoError::new(path, format!("cannot read: {e}")))?;
+    let headers = r
+        .headers()
+        .map_err(|e| IoError::at(path, "line 1", format!("bad header: {e}")))?
+        .clone();
+    let col = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim().trim_start_matches('\u{feff}') == name)
+            .ok_or_else(|| {
+                IoError::at(
+                    path,
+                    "line 1",
+                    format!("no column '{name}' (expected edge_id,max_depth_m,closed)"),
+                )
+            })
+    };
+    let (ci, cd, cc) = (col("edge_id")?, col("max_depth_m")?, col("closed")?);
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (k, rec) in r.records().enumerate() {
+        let line = format!("line {}", k + 2);
+        let rec = rec.map_err(|e| IoError::at(path, &line, e.to_string()))?;
+        let id = rec.get(ci).unwrap_or("").trim().to_string();
+        if id.is_empty() {
+            return Err(IoError::at(path, &line, "empty edge_id"));
+        }
+        if !seen.insert(id.clone()) {
+            return Err(IoError::at(path, &line, format!("edge_id '{id}' appears twice")));
+        }
+        let depth_txt = rec.get(cd).unwrap_or("").trim();
+        let depth: f64 = depth_txt
+            .parse()
+            .ok()
+            .filter(|d: &f64| d.is_finite() && *d >= 0.0)
+            .ok_or_else(|| IoError::at(path, &line, format!("max_depth_m '{depth_txt}' is not a depth ≥ 0")))?;
+        let closed = match rec.get(cc).unwrap_or("").trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            other => {
+                return Err(IoError::at(
+                    path,
+                    &line,
+                    format!("closed '{other}' is not true or false"),
+                ));
+            }
+        };
+        out.push(EdgeClosure {
+            id,
+            max_depth_m: depth,
+            closed,
+        });
+    }
+    Ok(out)
+}
+
 /// Writes the closures CSV (format in the module doc) atomically: a temporary file in the target's
 /// directory, then a rename.
 pub fn write_closures_csv(path: &Path, closures: &[EdgeClosure]) -> Result<(), IoError> {
@@ -227,4 +290,36 @@ pub fn write_closures_csv(path: &Path, closures: &[EdgeClosure]) -> Result<(), I
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+#[cfg(test)]
+mod read_tests {
+    use super::*;
+
+    #[test]
+    fn closures_csv_reads_back_what_it_wrote_and_names_bad_lines() {
+        let dir = std::env::temp_dir().join(format!("renxing-closures-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("closures_drive.csv");
+        let rows = vec![
+            EdgeClosure {
+                id: "0".into(),
+                max_depth_m: 0.0,
+                closed: false,
+            },
+            EdgeClosure {
+                id: "a,\"b\"".into(),
+                max_depth_m: 0.25,
+                closed: true,
+            },
+        ];
+        write_closures_csv(&p, &rows).unwrap();
+        assert_eq!(read_closures_csv(&p).unwrap(), rows);
+        std::fs::write(&p, "edge_id,max_depth_m,closed\n1,0.1,false\n2,-3,true\n").unwrap();
+        let e = read_closures_csv(&p).unwrap_err().to_string();
+        assert!(e.contains("line 3") && e.contains("-3"), "{e}");
+        std::fs::write(&p, "edge_id,depth\n1,0.1\n").unwrap();
+        assert!(read_closures_csv(&p).unwrap_err().to_string().contains("max_depth_m"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
