@@ -3,7 +3,8 @@
 //! Groups:
 //! 1. `hierarchy_<mode>`: nested-dissection order + contraction (`Cch::build`), customisation for
 //!    time, re-customisation after closing every link within 1.5 km of Tiananmen, one-to-one
-//!    queries (100 random node pairs per iteration);
+//!    routes with their links unpacked (100 random node pairs per iteration, one reused
+//!    `RouteQuery`);
 //! 2. `matrix_<mode>`: many-to-many between points at the coordinates of random graph nodes,
 //!    1,000 × 1,000 and 10,000 × 1,000 (costs only; the CLI adds formatting), with and without
 //!    the hierarchy build ("cold" includes `Cch::build` and customisation);
@@ -20,7 +21,7 @@ use std::time::Duration;
 use criterion::{Criterion, SamplingMode, Throughput};
 use renxing_net::RoadData;
 use renxing_net::access::Metric;
-use renxing_net::cch::{Cch, Customized, LinkCosts};
+use renxing_net::cch::{Cch, Customized, LinkCosts, RouteQuery};
 use renxing_net::graph::Graph;
 use renxing_net::matrix::{Attach, MatrixOptions, many_to_many};
 use renxing_net::profile::{Mode, Profile};
@@ -138,12 +139,14 @@ fn main() {
                 )
             })
             .collect();
+        let mut query = RouteQuery::new(&cch);
         grp.bench_function("one_to_one_x100", |b| {
             b.iter(|| {
                 pairs
                     .iter()
                     .map(|&(s, t)| {
-                        cust.route(&[(s, [0.0, 0.0])], &[(t, [0.0, 0.0])])
+                        query
+                            .route(&cust, &[(s, [0.0, 0.0])], &[(t, [0.0, 0.0])])
                             .map_or(0.0, |r| r.0[0])
                     })
                     .sum::<f64>()

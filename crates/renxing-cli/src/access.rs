@@ -130,5 +130,17 @@ pub fn write_atomically(path: &Path, body: impl FnOnce(&mut dyn Write) -> std::i
     }
     tmp.persist(path)
         .map_err(|e| anyhow!("{}: {}", path.display(), e.error))?;
+    make_readable(path)
+}
+
+/// Temporary files are created private (0600); a published result is readable by others, as
+/// any file the user writes (0644).
+pub fn make_readable(path: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("{}: cannot set permissions", path.display()))?;
+    }
     Ok(())
 }

@@ -208,10 +208,14 @@ struct NetArgs {
     profile: String,
     #[arg(long, default_value = "time")]
     metric: String,
-    /// Flood hazard: a depth raster (GeoTIFF/ASCII grid in WGS84) or a closures CSV
-    /// (edge_id,max_depth_m,closed as written by `renxing risk`).
+    /// Flood hazard: a depth raster (GeoTIFF/ASCII grid in WGS84), a closures CSV
+    /// (edge_id,max_depth_m,closed as written by `renxing risk`), or flood polygons
+    /// (GeoJSON/Shapefile/GeoPackage) with a depth attribute (--depth-field).
     #[arg(long)]
     closures: Option<PathBuf>,
+    /// Depth attribute (metres) of flood polygons given to --closures.
+    #[arg(long, default_value = "depth_m")]
+    depth_field: String,
     /// Close links deeper than this (m); default from the standard profile per travel mode.
     #[arg(long)]
     closure_depth: Option<f64>,
@@ -257,6 +261,7 @@ impl NetArgs {
                 .parse()
                 .map_err(|e: String| anyhow::anyhow!("--metric: {e}"))?,
             closures: self.closures,
+            depth_field: self.depth_field,
             closure_depth: self.closure_depth,
             slowdown,
             cache: (!self.no_cache).then_some(self.cache),

@@ -34,8 +34,11 @@ pub struct NetworkArgs {
     pub roads: RoadSource,
     pub mode: Mode,
     pub metric: Metric,
-    /// Flood depth raster (GeoTIFF / ASCII grid, WGS84) or closures CSV.
+    /// Flood depth raster (GeoTIFF / ASCII grid, WGS84), closures CSV, or flood polygons
+    /// (GeoJSON / Shapefile / GeoPackage) with a depth attribute.
     pub closures: Option<PathBuf>,
+    /// Depth attribute of flood polygons (metres).
+    pub depth_field: String,
     /// Override of the profile's closure depth (m).
     pub closure_depth: Option<f64>,
     pub slowdown: Slowdown,
@@ -114,7 +117,7 @@ impl Network {
                             .get(key)?
                     }
                 };
-                let (depths, forced) = link_depths(&road, &graph, p)?;
+                let (depths, forced) = link_depths(&road, &graph, p, &a.depth_field)?;
                 let mut report = apply_depths(&mut costs, &depths, threshold, a.slowdown);
                 for l in forced {
                     if costs.open[l] {
@@ -195,13 +198,17 @@ fn hierarchy(graph: &Graph, a: &NetworkArgs) -> Result<(Cch, String)> {
     Ok((cch, origin))
 }
 
-/// Water depth of every graph link from a raster or a closures CSV, and links closed by a
-/// closures CSV without any water (a dry `closed = true` row: a closure for another reason).
-fn link_depths(road: &RoadData, graph: &Graph, path: &Path) -> Result<(Vec<f64>, Vec<usize>)> {
+/// Water depth of every graph link from a raster, flood polygons or a closures CSV, and links
+/// closed by a closures CSV without any water (a dry `closed = true` row: a closure for another
+/// reason).
+fn link_depths(road: &RoadData, graph: &Graph, path: &Path, depth_field: &str) -> Result<(Vec<f64>, Vec<usize>)> {
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
+    if matches!(ext.as_str(), "geojson" | "json" | "shp" | "gpkg") {
+        return Ok((polygon_depths(graph, path, depth_field)?, Vec::new()));
+    }
     if ext == "csv" {
         let rows = renxing_risk::flood::closures::read_closures_csv(path)?;
         let mut by_edge: Vec<Option<(f64, bool)>> = vec![None; road.edges.len()];
@@ -254,6 +261,55 @@ fn link_depths(road: &RoadData, graph: &Graph, path: &Path) -> Result<(Vec<f64>,
     }
 }
 
+/// Depth of each link from flood polygons: the greatest `depth_field` value among the polygons
+/// the link's polyline touches (0 where it touches none).
+fn polygon_depths(graph: &Graph, path: &Path, depth_field: &str) -> Result<Vec<f64>> {
+    use geo::{BoundingRect, Intersects};
+    let opts = renxing_io::admin::AdminOptions {
+        code_field: Some(depth_field.to_string()),
+        ..Default::default()
+    };
+    let units = renxing_io::admin::read_admin(path, &opts).with_context(|| {
+        format!(
+            "{}: reading flood polygons (depth field '{depth_field}')",
+            path.display()
+        )
+    })?;
+    let mut polys = Vec::with_capacity(units.len());
+    for (i, u) in units.into_iter().enumerate() {
+        let d: f64 = u
+            .code
+            .trim()
+            .parse()
+            .ok()
+            .filter(|d: &f64| d.is_finite() && *d >= 0.0)
+            .ok_or_else(|| {
+                anyhow!(
+                    "{}: feature {}: {depth_field} '{}' is not a depth in metres ≥ 0",
+                    path.display(),
+                    i + 1,
+                    u.code
+                )
+            })?;
+        if let Some(bb) = u.geometry.bounding_rect() {
+            polys.push((bb, u.geometry, d));
+        }
+    }
+    Ok((0..graph.links.len())
+        .into_par_iter()
+        .map(|l| {
+            let line = geo::LineString::from(graph.link_polyline(l));
+            let Some(lb) = line.bounding_rect() else { return 0.0 };
+            polys
+                .iter()
+                .filter(|(bb, _, d)| *d > 0.0 && bb.intersects(&lb))
+                .filter(|(_, g, _)| g.intersects(&line))
+                .map(|p| p.2)
+                .fold(0.0, f64::max)
+        })
+        .collect())
+}
+
 // ---------------------------------------------------------------------------------------- od
 
 pub struct OdArgs {
@@ -277,12 +333,11 @@ pub fn run_od(a: &OdArgs) -> Result<()> {
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
-    if ext != "csv" {
-        bail!(
-            "--out {}: matrices are written as CSV (name the file *.csv); Parquet is not supported yet",
-            a.out.display()
-        );
-    }
+    let parquet = match ext.as_str() {
+        "csv" => false,
+        "parquet" => true,
+        _ => bail!("--out {}: name the matrix file *.csv or *.parquet", a.out.display()),
+    };
     if a.nearest == Some(0) {
         bail!("--nearest 0: give the number of destinations to keep per origin (≥ 1)");
     }
@@ -319,44 +374,27 @@ pub fn run_od(a: &OdArgs) -> Result<()> {
     let did: Vec<String> = dests.iter().map(|p| csv_field(&p.id)).collect();
     let mut rows_written = 0usize;
     let bar = crate::risk::progress(origins.len() as u64, a.net.quiet, "origins")?;
-    write_streaming(&a.out, |w| {
+    if parquet {
+        let mut pq = ParquetMatrix::create(&a.out, a.nearest.is_some())?;
         match a.nearest {
             None => {
-                writeln!(w, "origin_id,destination_id,distance_m,time_s")?;
-                many_to_many(&at, &o_snap, &d_snap, &opts, |b| -> std::io::Result<()> {
+                many_to_many(&at, &o_snap, &d_snap, &opts, |b| -> Result<()> {
                     let width = b.destinations.len();
+                    // Row groups of at most about a million rows.
+                    let per_group = (1_000_000 / width.max(1)).max(1);
                     let rows: Vec<usize> = b.origins.clone().collect();
-                    // Format in parallel, a group of about 32 MB of text at a time.
-                    let group_rows = ((32 << 20) / (width.max(1) * 40)).max(16);
-                    for group in rows.chunks(group_rows) {
-                        let chunks: Vec<(Vec<u8>, usize)> = group
-                            .par_chunks(group_rows.div_ceil(16))
-                            .map(|os| {
-                                let mut buf = Vec::with_capacity(os.len() * width * 40);
-                                let mut n = 0;
-                                for &o in os {
-                                    let r0 = (o - b.origins.start) * width;
-                                    for (j, c) in b.costs[r0..r0 + width].iter().enumerate() {
-                                        let d = b.destinations.start + j;
-                                        if c[0].is_finite() {
-                                            pair_row(&mut buf, &oid[o], &did[d], metric, *c);
-                                            n += 1;
-                                        } else if a.cutoff.is_none() {
-                                            buf.extend_from_slice(oid[o].as_bytes());
-                                            buf.push(b',');
-                                            buf.extend_from_slice(did[d].as_bytes());
-                                            buf.extend_from_slice(b",,\n");
-                                            n += 1;
-                                        }
-                                    }
+                    for group in rows.chunks(per_group) {
+                        let mut cols = Columns::default();
+                        for &o in group {
+                            let r0 = (o - b.origins.start) * width;
+                            for (j, c) in b.costs[r0..r0 + width].iter().enumerate() {
+                                if c[0].is_finite() || a.cutoff.is_none() {
+                                    cols.push(&origins[o].id, &dests[b.destinations.start + j].id, metric, *c, None);
                                 }
-                                (buf, n)
-                            })
-                            .collect();
-                        for (buf, n) in chunks {
-                            w.write_all(&buf)?;
-                            rows_written += n;
+                            }
                         }
+                        rows_written += cols.len();
+                        pq.row_group(&cols)?;
                     }
                     if b.destinations.end == did.len() {
                         bar.inc(b.origins.len() as u64);
@@ -365,23 +403,87 @@ pub fn run_od(a: &OdArgs) -> Result<()> {
                 })?;
             }
             Some(k) => {
-                writeln!(w, "origin_id,destination_id,distance_m,time_s,rank")?;
                 let near = nearest_k(&at, &o_snap, &d_snap, k, &opts);
-                for (o, list) in near.iter().enumerate() {
-                    let mut buf = Vec::new();
-                    for (r, &(d, c)) in list.iter().enumerate() {
-                        pair_row(&mut buf, &oid[o], &did[d as usize], metric, c);
-                        buf.pop();
-                        buf.extend_from_slice(format!(",{}\n", r + 1).as_bytes());
-                        rows_written += 1;
+                for chunk in near.chunks((1_000_000 / k).max(1)).enumerate() {
+                    let mut cols = Columns::default();
+                    for (i, list) in chunk.1.iter().enumerate() {
+                        let o = chunk.0 * (1_000_000 / k).max(1) + i;
+                        for (r, &(d, c)) in list.iter().enumerate() {
+                            cols.push(&origins[o].id, &dests[d as usize].id, metric, c, Some(r as i32 + 1));
+                        }
                     }
-                    w.write_all(&buf)?;
+                    rows_written += cols.len();
+                    pq.row_group(&cols)?;
                 }
                 bar.inc(origins.len() as u64);
             }
         }
-        Ok(())
-    })?;
+        pq.finish(&a.out)?;
+    } else {
+        write_streaming(&a.out, |w| {
+            match a.nearest {
+                None => {
+                    writeln!(w, "origin_id,destination_id,distance_m,time_s")?;
+                    many_to_many(&at, &o_snap, &d_snap, &opts, |b| -> std::io::Result<()> {
+                        let width = b.destinations.len();
+                        let rows: Vec<usize> = b.origins.clone().collect();
+                        // Format in parallel, a group of about 32 MB of text at a time.
+                        let group_rows = ((32 << 20) / (width.max(1) * 40)).max(16);
+                        for group in rows.chunks(group_rows) {
+                            let chunks: Vec<(Vec<u8>, usize)> = group
+                                .par_chunks(group_rows.div_ceil(16))
+                                .map(|os| {
+                                    let mut buf = Vec::with_capacity(os.len() * width * 40);
+                                    let mut n = 0;
+                                    for &o in os {
+                                        let r0 = (o - b.origins.start) * width;
+                                        for (j, c) in b.costs[r0..r0 + width].iter().enumerate() {
+                                            let d = b.destinations.start + j;
+                                            if c[0].is_finite() {
+                                                pair_row(&mut buf, &oid[o], &did[d], metric, *c);
+                                                n += 1;
+                                            } else if a.cutoff.is_none() {
+                                                buf.extend_from_slice(oid[o].as_bytes());
+                                                buf.push(b',');
+                                                buf.extend_from_slice(did[d].as_bytes());
+                                                buf.extend_from_slice(b",,\n");
+                                                n += 1;
+                                            }
+                                        }
+                                    }
+                                    (buf, n)
+                                })
+                                .collect();
+                            for (buf, n) in chunks {
+                                w.write_all(&buf)?;
+                                rows_written += n;
+                            }
+                        }
+                        if b.destinations.end == did.len() {
+                            bar.inc(b.origins.len() as u64);
+                        }
+                        Ok(())
+                    })?;
+                }
+                Some(k) => {
+                    writeln!(w, "origin_id,destination_id,distance_m,time_s,rank")?;
+                    let near = nearest_k(&at, &o_snap, &d_snap, k, &opts);
+                    for (o, list) in near.iter().enumerate() {
+                        let mut buf = Vec::new();
+                        for (r, &(d, c)) in list.iter().enumerate() {
+                            pair_row(&mut buf, &oid[o], &did[d as usize], metric, c);
+                            buf.pop();
+                            buf.extend_from_slice(format!(",{}\n", r + 1).as_bytes());
+                            rows_written += 1;
+                        }
+                        w.write_all(&buf)?;
+                    }
+                    bar.inc(origins.len() as u64);
+                }
+            }
+            Ok(())
+        })?;
+    }
     bar.finish_and_clear();
     phases.lap("matrix_and_write");
 
@@ -474,6 +576,114 @@ pub fn run_od(a: &OdArgs) -> Result<()> {
         eprintln!("timings {}", phases.json());
     }
     Ok(())
+}
+
+/// Matrix columns of one Parquet row group.
+#[derive(Default)]
+struct Columns {
+    origin: Vec<parquet::data_type::ByteArray>,
+    destination: Vec<parquet::data_type::ByteArray>,
+    distance: Vec<f64>,
+    time: Vec<f64>,
+    /// Definition levels of the optional cost columns (1 = value, 0 = no route).
+    defined: Vec<i16>,
+    rank: Vec<i32>,
+}
+
+impl Columns {
+    fn push(&mut self, o: &str, d: &str, metric: Metric, c: Cost2, rank: Option<i32>) {
+        self.origin.push(o.into());
+        self.destination.push(d.into());
+        if c[0].is_finite() {
+            let c = cost_of(metric, c);
+            self.distance.push(c.distance_m);
+            self.time.push(c.time_s);
+            self.defined.push(1);
+        } else {
+            self.defined.push(0);
+        }
+        if let Some(r) = rank {
+            self.rank.push(r);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.origin.len()
+    }
+}
+
+/// A matrix written as Parquet (uncompressed): `origin_id` and `destination_id` (UTF-8),
+/// `distance_m` and `time_s` (DOUBLE, null when there is no route), plus `rank` (INT32) for
+/// nearest-k. Written to a temporary sibling, renamed into place by [`ParquetMatrix::finish`].
+struct ParquetMatrix {
+    writer: parquet::file::writer::SerializedFileWriter<std::fs::File>,
+    tmp: tempfile::NamedTempFile,
+}
+
+impl ParquetMatrix {
+    fn create(path: &Path, with_rank: bool) -> Result<ParquetMatrix> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
+        let tmp = tempfile::NamedTempFile::new_in(&dir).with_context(|| format!("{}: cannot write", dir.display()))?;
+        let schema = format!(
+            "message matrix {{ REQUIRED BYTE_ARRAY origin_id (UTF8); REQUIRED BYTE_ARRAY destination_id (UTF8); \
+             OPTIONAL DOUBLE distance_m; OPTIONAL DOUBLE time_s; {} }}",
+            if with_rank { "REQUIRED INT32 rank;" } else { "" }
+        );
+        let schema = std::sync::Arc::new(parquet::schema::parser::parse_message_type(&schema)?);
+        let props = std::sync::Arc::new(parquet::file::properties::WriterProperties::builder().build());
+        let file = tmp
+            .reopen()
+            .with_context(|| format!("{}: cannot write", path.display()))?;
+        let writer = parquet::file::writer::SerializedFileWriter::new(file, schema, props)?;
+        Ok(ParquetMatrix { writer, tmp })
+    }
+
+    fn row_group(&mut self, cols: &Columns) -> Result<()> {
+        use parquet::data_type::{ByteArrayType, DoubleType, Int32Type};
+        if cols.len() == 0 {
+            return Ok(());
+        }
+        let mut rg = self.writer.next_row_group()?;
+        let mut i = 0;
+        while let Some(mut col) = rg.next_column()? {
+            match i {
+                0 => {
+                    col.typed::<ByteArrayType>().write_batch(&cols.origin, None, None)?;
+                }
+                1 => {
+                    col.typed::<ByteArrayType>()
+                        .write_batch(&cols.destination, None, None)?;
+                }
+                2 => {
+                    col.typed::<DoubleType>()
+                        .write_batch(&cols.distance, Some(&cols.defined), None)?;
+                }
+                3 => {
+                    col.typed::<DoubleType>()
+                        .write_batch(&cols.time, Some(&cols.defined), None)?;
+                }
+                _ => {
+                    col.typed::<Int32Type>().write_batch(&cols.rank, None, None)?;
+                }
+            }
+            col.close()?;
+            i += 1;
+        }
+        rg.close()?;
+        Ok(())
+    }
+
+    fn finish(self, path: &Path) -> Result<()> {
+        self.writer.close()?;
+        self.tmp
+            .persist(path)
+            .map_err(|e| anyhow!("{}: {}", path.display(), e.error))?;
+        crate::access::make_readable(path)
+    }
 }
 
 fn weights_of(pts: &[PointRecord], col: &str, path: &Path) -> Result<Vec<f64>> {

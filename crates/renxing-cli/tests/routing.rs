@@ -482,6 +482,28 @@ fn od_cli_nearest_k_cutoff_cache_and_bad_closures() {
     let (ok, err) = run(&[], &full);
     assert!(ok && err.contains("built, cached in"), "{err}");
     let m = read_matrix(&full);
+    // The same matrix as Parquet: same pairs, same numbers.
+    let pq = tmp.path().join("full.parquet");
+    let (ok, err) = run(&[], &pq);
+    assert!(ok, "{err}");
+    {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        use parquet::record::RowAccessor;
+        let reader = SerializedFileReader::new(std::fs::File::open(&pq).unwrap()).unwrap();
+        let mut n = 0;
+        for row in reader.get_row_iter(None).unwrap() {
+            let row = row.unwrap();
+            let (o, d) = (row.get_string(0).unwrap().clone(), row.get_string(1).unwrap().clone());
+            let want = m[&(o.clone(), d.clone())];
+            assert_eq!(
+                (row.get_double(2).unwrap(), row.get_double(3).unwrap()),
+                want,
+                "{o}->{d}"
+            );
+            n += 1;
+        }
+        assert_eq!(n, m.len());
+    }
     let near = tmp.path().join("near.csv");
     let (ok, err) = run(&["--nearest", "3", "--cutoff", "4000"], &near);
     assert!(
@@ -580,4 +602,76 @@ fn isochrone_cli_writes_nested_walk_areas_and_reached_network() {
         let net = renxing_io::gpkg::read_layer(&out, Some("isochrone_network")).unwrap();
         assert_eq!(net.len(), 3 * groups);
     }
+}
+
+/// Flood polygons with a depth attribute: exactly the drive links touching the deep polygon are
+/// closed; a polygon without a usable depth is an error naming the feature.
+#[test]
+fn od_cli_flood_polygons_close_the_links_they_touch() {
+    let Some((nodes, edges, road)) = beijing() else {
+        eprintln!("SKIP: cn/beijing network not in the shared data folder");
+        return;
+    };
+    use geo::Intersects;
+    let tmp = tempfile::tempdir().unwrap();
+    let (deep, shallow) = ((116.374, 39.884, 116.406, 39.916), (116.30, 39.95, 116.33, 39.97));
+    let ring = |b: (f64, f64, f64, f64)| {
+        format!(
+            "[[[{0},{1}],[{2},{1}],[{2},{3}],[{0},{3}],[{0},{1}]]]",
+            b.0, b.1, b.2, b.3
+        )
+    };
+    let gj = tmp.path().join("flood.geojson");
+    std::fs::write(
+        &gj,
+        format!(
+            r#"{{"type":"FeatureCollection","features":[
+{{"type":"Feature","properties":{{"depth_m":0.6}},"geometry":{{"type":"Polygon","coordinates":{}}}}},
+{{"type":"Feature","properties":{{"depth_m":0.1}},"geometry":{{"type":"Polygon","coordinates":{}}}}}]}}"#,
+            ring(deep),
+            ring(shallow)
+        ),
+    )
+    .unwrap();
+    let pts = tmp.path().join("p.csv");
+    write_points(&pts, &[("a".into(), 116.35, 39.93), ("b".into(), 116.45, 39.87)]);
+    let run = |closures: &Path, summary: &Path| {
+        od_cmd(&nodes, &edges)
+            .args(["--profile", "drive", "--no-cache"])
+            .arg("--origins")
+            .arg(&pts)
+            .arg("--destinations")
+            .arg(&pts)
+            .arg("--closures")
+            .arg(closures)
+            .arg("--summary")
+            .arg(summary)
+            .arg("--out")
+            .arg(tmp.path().join("m.csv"))
+            .output()
+            .unwrap()
+    };
+    let summary = tmp.path().join("s.json");
+    let r = run(&gj, &summary);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let s: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&summary).unwrap()).unwrap();
+    let g = Graph::build(&road, &Profile::builtin(Mode::Drive));
+    let rect = |b: (f64, f64, f64, f64)| geo::Rect::new(geo::coord! {x: b.0, y: b.1}, geo::coord! {x: b.2, y: b.3});
+    let touching = |b| {
+        (0..g.links.len())
+            .filter(|&l| geo::LineString::from(g.link_polyline(l)).intersects(&rect(b)))
+            .count()
+    };
+    let (n_deep, n_shallow) = (touching(deep), touching(shallow));
+    assert!(n_deep > 100 && n_shallow > 10, "{n_deep} {n_shallow}");
+    assert_eq!(s["hazard"]["closed_links"], n_deep);
+    assert_eq!(s["hazard"]["wet_links"], n_deep + n_shallow);
+    // A depth that is not a number.
+    std::fs::write(&gj, std::fs::read_to_string(&gj).unwrap().replace("0.1", "\"deep\"")).unwrap();
+    let r = run(&gj, &tmp.path().join("s2.json"));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        !r.status.success() && err.contains("flood.geojson") && err.contains("feature 2"),
+        "{err}"
+    );
 }

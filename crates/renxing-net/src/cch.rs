@@ -607,48 +607,9 @@ impl<'c> Customized<'c> {
 
     /// Cost of the best path from the `from` seeds to the `to` seeds (graph node, initial cost),
     /// and its links in travel order with the direction each is used in (`true` = from `a` to
-    /// `b`). `None` when there is no path.
+    /// `b`). `None` when there is no path. For many queries, reuse a [`RouteQuery`].
     pub fn route(&self, from: &[(u32, Cost2)], to: &[(u32, Cost2)]) -> Option<(Cost2, Vec<(u32, bool)>)> {
-        let n = self.cch.node_count();
-        let mut df = vec![UNREACHED; n];
-        let mut db = vec![UNREACHED; n];
-        let mut pf = vec![NONE; n];
-        let mut pb = vec![NONE; n];
-        let (mut vf, mut vb) = (Vec::new(), Vec::new());
-        let rk = |s: &[(u32, Cost2)]| -> Vec<(u32, Cost2)> {
-            s.iter().map(|&(v, w)| (self.cch.rank[v as usize], w)).collect()
-        };
-        self.upward(&rk(from), true, &mut df, (1, 0), Some(&mut pf), &mut vf);
-        self.upward(&rk(to), false, &mut db, (1, 0), Some(&mut pb), &mut vb);
-        let mut best = (UNREACHED, NONE);
-        for &r in &vb {
-            let c = add(df[r as usize], db[r as usize]);
-            if better(c, best.0) {
-                best = (c, r);
-            }
-        }
-        if best.1 == NONE {
-            return None;
-        }
-        // Arcs from the source up to the meeting node, then down to the target.
-        let mut up_arcs = Vec::new();
-        let mut r = best.1;
-        while pf[r as usize] != NONE {
-            let e = pf[r as usize];
-            up_arcs.push(e);
-            r = self.cch.arc_tail[e as usize];
-        }
-        let mut links = Vec::new();
-        for &e in up_arcs.iter().rev() {
-            self.unpack(e, true, &mut links);
-        }
-        let mut r = best.1;
-        while pb[r as usize] != NONE {
-            let e = pb[r as usize];
-            self.unpack(e, false, &mut links);
-            r = self.cch.arc_tail[e as usize];
-        }
-        Some((best.0, links))
+        RouteQuery::new(self.cch).route(self, from, to)
     }
 
     /// Expand arc `e` in one direction (`upward`: lower end → upper end) into input links.
@@ -674,6 +635,85 @@ impl<'c> Customized<'c> {
             self.unpack(e_hi, false, out);
             self.unpack(e_lo, true, out);
         }
+    }
+}
+
+/// Buffers of one-to-one queries, reused so a query costs only the nodes it visits.
+#[derive(Debug, Clone)]
+pub struct RouteQuery {
+    df: Vec<Cost2>,
+    db: Vec<Cost2>,
+    pf: Vec<u32>,
+    pb: Vec<u32>,
+    vf: Vec<u32>,
+    vb: Vec<u32>,
+}
+
+impl RouteQuery {
+    pub fn new(cch: &Cch) -> RouteQuery {
+        let n = cch.node_count();
+        RouteQuery {
+            df: vec![UNREACHED; n],
+            db: vec![UNREACHED; n],
+            pf: vec![NONE; n],
+            pb: vec![NONE; n],
+            vf: Vec::new(),
+            vb: Vec::new(),
+        }
+    }
+
+    /// See [`Customized::route`].
+    pub fn route(
+        &mut self,
+        cust: &Customized<'_>,
+        from: &[(u32, Cost2)],
+        to: &[(u32, Cost2)],
+    ) -> Option<(Cost2, Vec<(u32, bool)>)> {
+        let cch = cust.cch;
+        let rk =
+            |s: &[(u32, Cost2)]| -> Vec<(u32, Cost2)> { s.iter().map(|&(v, w)| (cch.rank[v as usize], w)).collect() };
+        cust.upward(&rk(from), true, &mut self.df, (1, 0), Some(&mut self.pf), &mut self.vf);
+        cust.upward(&rk(to), false, &mut self.db, (1, 0), Some(&mut self.pb), &mut self.vb);
+        let mut best = (UNREACHED, NONE);
+        for &r in &self.vb {
+            let c = add(self.df[r as usize], self.db[r as usize]);
+            if better(c, best.0) {
+                best = (c, r);
+            }
+        }
+        let result = (best.1 != NONE).then(|| {
+            // Arcs from the source up to the meeting node, then down to the target.
+            let mut up_arcs = Vec::new();
+            let mut r = best.1;
+            while self.pf[r as usize] != NONE {
+                let e = self.pf[r as usize];
+                up_arcs.push(e);
+                r = cch.arc_tail[e as usize];
+            }
+            let mut links = Vec::new();
+            for &e in up_arcs.iter().rev() {
+                cust.unpack(e, true, &mut links);
+            }
+            let mut r = best.1;
+            while self.pb[r as usize] != NONE {
+                let e = self.pb[r as usize];
+                cust.unpack(e, false, &mut links);
+                r = cch.arc_tail[e as usize];
+            }
+            (best.0, links)
+        });
+        // Only visited ranks were written (a node's higher neighbours are its tree ancestors).
+        for &r in &self.vf {
+            self.df[r as usize] = UNREACHED;
+            self.pf[r as usize] = NONE;
+        }
+        for &r in &self.vb {
+            self.db[r as usize] = UNREACHED;
+            self.pb[r as usize] = NONE;
+        }
+        self.vf.clear();
+        self.vb.clear();
+        result
     }
 }
 
@@ -769,10 +809,12 @@ mod tests {
                         }
                     }
                 }
-                // One-to-one with unpacked routes whose link costs add up to the answer.
-                for (s, t) in [(0, n - 1), (5, n / 2), (n / 3, 17), (9, 9)] {
+                // One-to-one with unpacked routes whose link costs add up to the answer, through
+                // one reused query (its buffers must be clean after every query).
+                let mut q = RouteQuery::new(&cch);
+                for (s, t) in [(0, n - 1), (5, n / 2), (n / 3, 17), (9, 9), (n - 1, 0), (17, n / 3)] {
                     let want = dijkstra_pairs(&g, &cust.links, metric, &[(s, [0.0, 0.0])])[t as usize];
-                    let (got, route) = cust.route(&[(s, [0.0, 0.0])], &[(t, [0.0, 0.0])]).unwrap();
+                    let (got, route) = q.route(&cust, &[(s, [0.0, 0.0])], &[(t, [0.0, 0.0])]).unwrap();
                     assert!(close(got, want));
                     let mut at = s;
                     let mut sum = [0.0, 0.0];
