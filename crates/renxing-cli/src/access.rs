@@ -128,19 +128,22 @@ pub fn write_atomically(path: &Path, body: impl FnOnce(&mut dyn Write) -> std::i
         body(&mut w).with_context(|| format!("{}: write failed", path.display()))?;
         w.flush().with_context(|| format!("{}: write failed", path.display()))?;
     }
+    make_readable(tmp.as_file(), path)?;
     tmp.persist(path)
         .map_err(|e| anyhow!("{}: {}", path.display(), e.error))?;
-    make_readable(path)
+    Ok(())
 }
 
-/// Temporary files are created private (0600); a published result is readable by others, as
-/// any file the user writes (0644).
-pub fn make_readable(path: &Path) -> Result<()> {
+/// Temporary files are created private (0600); a result is published readable by others (0644),
+/// set on the temporary file before it is renamed into place.
+pub fn make_readable(file: &std::fs::File, path: &Path) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644))
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))
             .with_context(|| format!("{}: cannot set permissions", path.display()))?;
     }
+    #[cfg(not(unix))]
+    let _ = (file, path);
     Ok(())
 }

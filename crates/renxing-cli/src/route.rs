@@ -98,7 +98,9 @@ impl Network {
             bail!("{}: no road routable for the {} profile", road.source, a.mode);
         }
         phases.lap("graph");
+        let bar = crate::risk::progress(1, a.quiet, "contraction hierarchy (order and contract, or load)")?;
         let (cch, cch_origin) = hierarchy(&graph, a)?;
+        bar.finish_and_clear();
         phases.lap("hierarchy");
         let mut costs = LinkCosts::of(&graph);
         let hazard = match &a.closures {
@@ -210,23 +212,21 @@ fn link_depths(road: &RoadData, graph: &Graph, path: &Path, depth_field: &str) -
         return Ok((polygon_depths(graph, path, depth_field)?, Vec::new()));
     }
     if ext == "csv" {
-        let rows = renxing_risk::flood::closures::read_closures_csv(path)?;
+        let rows = renxing_risk::flood::closures::read_closures_csv_lines(path)?;
         let mut by_edge: Vec<Option<(f64, bool)>> = vec![None; road.edges.len()];
-        for (k, r) in rows.iter().enumerate() {
+        for (line, r) in &rows {
             let idx: usize = r.id.parse().map_err(|_| {
                 anyhow!(
-                    "{}: line {}: edge_id '{}' is not an edge index of {}",
+                    "{}: line {line}: edge_id '{}' is not an edge index of {}",
                     path.display(),
-                    k + 2,
                     r.id,
                     road.source
                 )
             })?;
             if idx >= road.edges.len() {
                 bail!(
-                    "{}: line {}: edge_id {idx} is beyond the {} edges of {}",
+                    "{}: line {line}: edge_id {idx} is beyond the {} edges of {}",
                     path.display(),
-                    k + 2,
                     road.edges.len(),
                     road.source
                 );
@@ -267,6 +267,8 @@ fn polygon_depths(graph: &Graph, path: &Path, depth_field: &str) -> Result<Vec<f
     use geo::{BoundingRect, Intersects};
     let opts = renxing_io::admin::AdminOptions {
         code_field: Some(depth_field.to_string()),
+        // Many polygons share a depth class.
+        allow_duplicate_codes: true,
         ..Default::default()
     };
     let units = renxing_io::admin::read_admin(path, &opts).with_context(|| {
@@ -346,6 +348,7 @@ pub fn run_od(a: &OdArgs) -> Result<()> {
     {
         bail!("--cutoff {c}: give a cost ≥ 0 (metres or seconds, by --metric)");
     }
+    check_max_snap(a.net.max_snap_m)?;
     let net = Network::open(&a.net, &mut phases)?;
     let origins = load_points(&a.origins, a.crs)?;
     let dests = load_points(&a.destinations, a.crs)?;
@@ -570,7 +573,13 @@ pub fn run_od(a: &OdArgs) -> Result<()> {
             "lost_access": lost,
             "timings_s": phases.json(),
         });
-        crate::access::write_atomically(p, |w| w.write_all(serde_json::to_string_pretty(&s)?.as_bytes()))?;
+        // The summary belongs to the matrix: if it cannot be written, take the matrix back too.
+        if let Err(e) =
+            crate::access::write_atomically(p, |w| w.write_all(serde_json::to_string_pretty(&s)?.as_bytes()))
+        {
+            let _ = std::fs::remove_file(&a.out);
+            return Err(e);
+        }
     }
     if a.timings {
         eprintln!("timings {}", phases.json());
@@ -679,10 +688,18 @@ impl ParquetMatrix {
 
     fn finish(self, path: &Path) -> Result<()> {
         self.writer.close()?;
+        crate::access::make_readable(self.tmp.as_file(), path)?;
         self.tmp
             .persist(path)
             .map_err(|e| anyhow!("{}: {}", path.display(), e.error))?;
-        crate::access::make_readable(path)
+        Ok(())
+    }
+}
+
+fn check_max_snap(m: Option<f64>) -> Result<()> {
+    match m {
+        Some(m) if !(m.is_finite() && m >= 0.0) => bail!("--max-snap-m {m}: give a distance in metres ≥ 0"),
+        _ => Ok(()),
     }
 }
 
@@ -777,6 +794,7 @@ pub fn run_isochrone(a: &IsochroneArgs) -> Result<()> {
     if !(opts.cell_m.is_finite() && opts.cell_m >= 1.0 && opts.off_road_m.is_finite() && opts.off_road_m >= 0.0) {
         bail!("--cell must be ≥ 1 m and --off-road ≥ 0 m");
     }
+    check_max_snap(a.net.max_snap_m)?;
     let net = Network::open(&a.net, &mut phases)?;
     let origins = load_points(&a.origins, a.crs)?;
     let index = SnapIndex::new(&net.graph);
@@ -819,11 +837,22 @@ pub fn run_isochrone(a: &IsochroneArgs) -> Result<()> {
         )>,
     );
     let results = std::sync::Mutex::new(Vec::<GroupOut>::new());
+    let failures = std::sync::Mutex::new(Vec::<String>::new());
     node_costs(&cust, &seed_sets, true, |gi, costs| {
         let sources: Vec<Snap> = groups[gi].1.iter().map(|&i| snaps[i].expect("usable")).collect();
         let top = *internal.last().expect("limits");
         let pieces = reached_pieces(&at, costs, &sources, top);
-        let polys = areas(&at, &pieces, &internal, &opts);
+        let polys = match areas(&at, &pieces, &internal, &opts) {
+            Ok(p) => p,
+            Err(e) => {
+                failures
+                    .lock()
+                    .expect("no panics inside")
+                    .push(format!("origin {}: {e}", groups[gi].0));
+                bar.inc(1);
+                return;
+            }
+        };
         let mut per_limit = Vec::new();
         for (li, (&lim, (mp, area))) in internal.iter().zip(polys).enumerate() {
             let mut lines = Vec::new();
@@ -839,6 +868,9 @@ pub fn run_isochrone(a: &IsochroneArgs) -> Result<()> {
         bar.inc(1);
     });
     bar.finish_and_clear();
+    if let Some(e) = failures.into_inner().expect("no panics inside").first() {
+        bail!("isochrones: {e} (--cell)");
+    }
     let mut results = results.into_inner().expect("no panics inside");
     results.sort_by_key(|r| r.0);
     phases.lap("isochrones");

@@ -227,6 +227,7 @@ fn load_units(p: &Project, notes: &mut Vec<String>) -> Result<Vec<Unit>> {
             layer: a.layer.clone(),
             // Only the units examined are read (and their geometry checked).
             codes: a.codes.clone(),
+            allow_duplicate_codes: false,
         };
         let (units, file_notes) = units_from_file(&p.resolve(path), &opts)?;
         notes.extend(file_notes);

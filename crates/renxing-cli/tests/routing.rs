@@ -604,8 +604,9 @@ fn isochrone_cli_writes_nested_walk_areas_and_reached_network() {
     }
 }
 
-/// Flood polygons with a depth attribute: exactly the drive links touching the deep polygon are
-/// closed; a polygon without a usable depth is an error naming the feature.
+/// Flood polygons with a depth attribute (two polygons sharing a depth class): exactly the drive
+/// links touching the deep polygon are closed; a polygon without a usable depth is an error naming
+/// the feature.
 #[test]
 fn od_cli_flood_polygons_close_the_links_they_touch() {
     let Some((nodes, edges, road)) = beijing() else {
@@ -627,9 +628,11 @@ fn od_cli_flood_polygons_close_the_links_they_touch() {
         format!(
             r#"{{"type":"FeatureCollection","features":[
 {{"type":"Feature","properties":{{"depth_m":0.6}},"geometry":{{"type":"Polygon","coordinates":{}}}}},
-{{"type":"Feature","properties":{{"depth_m":0.1}},"geometry":{{"type":"Polygon","coordinates":{}}}}}]}}"#,
+{{"type":"Feature","properties":{{"depth_m":0.1}},"geometry":{{"type":"Polygon","coordinates":{}}}}},
+{{"type":"Feature","properties":{{"depth_m":0.6}},"geometry":{{"type":"Polygon","coordinates":{}}}}}]}}"#,
             ring(deep),
-            ring(shallow)
+            ring(shallow),
+            ring(deep)
         ),
     )
     .unwrap();

@@ -3,9 +3,11 @@
 //! Every edge between a filled cell and an empty one (or the outside) becomes a boundary edge,
 //! oriented with the filled cell on its left; chained end to start they close into rings that run
 //! counter-clockwise around filled regions and clockwise around holes. Where two filled cells
-//! touch only at a corner, the chain turns left there, so they stay separate polygons (no ring
-//! touches itself). Collinear runs are merged, so a ring has one vertex per corner. Each hole
-//! goes to the smallest outer ring around it.
+//! touch only at a corner, the chain turns left there, so they stay separate polygons; the empty
+//! cells at that corner then connect, and a chain that passes the corner twice is split there
+//! into simple rings (a hole may touch its shell, or another hole, at that single point, as OGC
+//! simple features allow). Collinear runs are merged. Each hole goes to the smallest outer ring
+//! around it. Every polygon is valid (checked on random masks in the tests).
 //!
 //! Coordinates: cell `(i, j)` (column `i`, row `j`, rows counted upwards from `y0`) covers
 //! `[x0 + i·cell, x0 + (i+1)·cell] × [y0 + j·cell, y0 + (j+1)·cell]`.
@@ -82,10 +84,9 @@ pub fn mask_to_polygons(mask: &[bool], nx: usize, ny: usize, x0: f64, y0: f64, c
                 None => break,
             }
         }
-        // Drop the start vertex when the ring closes in a straight line through it.
-        if ring.len() > 2 {
-            rings.push(ring);
-        }
+        // Where empty space meets itself at a corner the chain passes a vertex twice: split there
+        // into simple rings (a hole may then touch its shell at that one point, which is valid).
+        rings.extend(split_at_repeats(ring).into_iter().filter(|r| r.len() > 2));
     }
     let to_xy = |p: &(i64, i64)| Coord {
         x: x0 + p.0 as f64 * cell,
@@ -138,6 +139,26 @@ pub fn mask_to_polygons(mask: &[bool], nx: usize, ny: usize, x0: f64, y0: f64, c
             .map(|(o, hs)| Polygon::new(close(o), hs.iter().map(|&h| close(&holes[h])).collect()))
             .collect(),
     )
+}
+
+/// Split a closed vertex chain into loops that visit no vertex twice.
+fn split_at_repeats(ring: Vec<(i64, i64)>) -> Vec<Vec<(i64, i64)>> {
+    let mut out = Vec::new();
+    let mut path: Vec<(i64, i64)> = Vec::with_capacity(ring.len());
+    let mut at: HashMap<(i64, i64), usize> = HashMap::new();
+    for v in ring {
+        if let Some(&i) = at.get(&v) {
+            let lobe: Vec<(i64, i64)> = path.drain(i..).collect();
+            for p in &lobe {
+                at.remove(p);
+            }
+            out.push(lobe);
+        }
+        at.insert(v, path.len());
+        path.push(v);
+    }
+    out.push(path);
+    out
 }
 
 /// Direction of the edge that added the ring's last vertex, if the chain continues straight.
@@ -204,6 +225,35 @@ mod tests {
         assert!((ring.unsigned_area() - (25.0 - 9.0) * 100.0).abs() < 1e-9);
         let singles = mp.0.iter().filter(|p| (p.unsigned_area() - 100.0).abs() < 1e-9).count();
         assert_eq!(singles, 3);
+    }
+
+    #[test]
+    fn random_masks_give_valid_polygons_with_the_cells_area() {
+        use geo::Validation;
+        let mut seed = 17u64;
+        let mut rnd = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for k in 0..2000 {
+            let (nx, ny) = (2 + k % 7, 2 + (k / 7) % 6);
+            let fill = 0.3 + 0.5 * rnd();
+            let m: Vec<bool> = (0..nx * ny).map(|_| rnd() < fill).collect();
+            let mp = mask_to_polygons(&m, nx, ny, 0.0, 0.0, 1.0);
+            assert!(
+                mp.is_valid(),
+                "mask {k} ({nx}×{ny}) {m:?}: {:?}",
+                mp.validation_errors()
+            );
+            let cells = m.iter().filter(|&&b| b).count() as f64;
+            assert!((mp.unsigned_area() - cells).abs() < 1e-9, "mask {k}");
+        }
+        // The reviewer's two cases: a figure-8 hole and a shell touching itself.
+        for rows in [["####", "#.##", "##.#", "####"], ["....", ".##.", ".#.#", ".###"]] {
+            let (m, nx, ny) = mask(&rows);
+            let mp = mask_to_polygons(&m, nx, ny, 0.0, 0.0, 1.0);
+            assert!(mp.is_valid(), "{rows:?}: {:?}", mp.validation_errors());
+        }
     }
 
     #[test]

@@ -97,6 +97,9 @@ pub struct AdminOptions {
     /// Read only the units with these codes (empty: all). Geometry is checked only for the units
     /// read, so a defect in a unit outside the study area does not stop the import.
     pub codes: Vec<String>,
+    /// Accept features sharing a code (for polygon layers that are not admin units, e.g. flood
+    /// zones keyed by a depth class); by default a repeated code is an error.
+    pub allow_duplicate_codes: bool,
 }
 
 /// Reads admin polygons from a `.geojson`/`.json`, `.shp` or `.gpkg` file.
@@ -274,7 +277,9 @@ pub(crate) fn build_units(
             code,
             geometry,
         };
-        if let Some(prev) = seen.insert((unit.code.clone(), unit.level.clone()), f.index) {
+        if let Some(prev) = seen.insert((unit.code.clone(), unit.level.clone()), f.index)
+            && !opts.allow_duplicate_codes
+        {
             return Err(IoError::at(
                 path,
                 position,

@@ -286,8 +286,13 @@ impl Cch {
         if fp != Cch::fingerprint_of(graph) || n != graph.node_count() {
             return Ok(None);
         }
-        let want = 32 + 4 * (n + n + 1 + m);
-        if bytes.len() != want {
+        let want = n
+            .checked_mul(2)
+            .and_then(|x| x.checked_add(1 + m))
+            .and_then(|x| x.checked_mul(4))
+            .and_then(|x| x.checked_add(32));
+        if want != Some(bytes.len()) {
+            let want = want.map_or("an impossible size".to_string(), |w| w.to_string());
             return Err(bad(&format!("{} bytes, expected {want}", bytes.len())));
         }
         let words: Vec<u32> = bytes[32..]
@@ -320,6 +325,23 @@ impl Cch {
             }
             parent[r] = row.first().copied().unwrap_or(NONE);
             arc_tail[up_first[r] as usize..up_first[r + 1] as usize].fill(r as u32);
+        }
+        // Chordal: each node's higher neighbours other than its parent are the parent's too (the
+        // triangle enumeration relies on it).
+        for r in 0..n {
+            let row = &up_head[up_first[r] as usize..up_first[r + 1] as usize];
+            if let Some((&p, rest)) = row.split_first() {
+                let prow = &up_head[up_first[p as usize] as usize..up_first[p as usize + 1] as usize];
+                let mut q = 0;
+                for &h in rest {
+                    while q < prow.len() && prow[q] < h {
+                        q += 1;
+                    }
+                    if q == prow.len() || prow[q] != h {
+                        return Err(bad("not a chordal supergraph"));
+                    }
+                }
+            }
         }
         let mut cch = Cch {
             rank,
@@ -404,6 +426,11 @@ const VIA_LINK: u32 = 1 << 31;
 impl<'c> Customized<'c> {
     /// Customise `cch` for `metric` with the given link costs (closed links carry nothing).
     pub fn new(cch: &'c Cch, graph: &Graph, metric: Metric, links: LinkCosts) -> Customized<'c> {
+        // Link ids are packed with a direction bit under VIA_LINK.
+        assert!(
+            graph.links.len() < 1 << 30,
+            "more than 2^30 links: beyond this hierarchy's encoding"
+        );
         let m = cch.arc_count();
         let mut c = Customized {
             cch,
@@ -887,6 +914,19 @@ mod tests {
         assert_eq!(Cch::load(&path, &g).unwrap(), Some(cch.clone()));
         let other = Graph::build(&city(12, 5), &Profile::builtin(Mode::Walk));
         assert_eq!(Cch::load(&path, &other).unwrap(), None);
+        // A damaged body whose header still matches: an error, never a panic.
+        let mut bytes = std::fs::read(&path).unwrap();
+        let n = g.node_count();
+        let first_head = 32 + 4 * (2 * n + 1);
+        for (k, v) in [(0usize, 0u32), (4, u32::MAX), (8, (n - 1) as u32)] {
+            let mut b = bytes.clone();
+            b[first_head + k..first_head + k + 4].copy_from_slice(&v.to_le_bytes());
+            std::fs::write(&path, &b).unwrap();
+            assert!(Cch::load(&path, &g).is_err(), "corruption {k} accepted");
+        }
+        bytes.truncate(bytes.len() - 4);
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(Cch::load(&path, &g).unwrap_err().contains("bytes, expected"));
         std::fs::write(&path, b"RXCCH001garbage").unwrap();
         assert!(Cch::load(&path, &g).unwrap_err().contains("not a Renxing CCH file"));
         std::fs::remove_dir_all(&dir).unwrap();

@@ -16,9 +16,12 @@
 //! area within `min(off_road_m, what is left of the budget at the access speed)` counts as
 //! reached. It is computed on a square grid of `cell_m` cells in a local equirectangular
 //! projection ([`LocalProjection`]): points are sampled along each reached piece at most half a
-//! cell apart, each cell keeps the lowest `cost at the point + off-road cost to the cell centre`,
-//! and the polygon of a limit is the outline of the cells within it
-//! ([`renxing_geo::polygonize`]) — exact to the cell, with holes where blocks are out of reach.
+//! cell apart, each cell keeps the lowest `cost at the point + off-road cost to the cell centre`
+//! (so a cell counts when its centre is within reach of a sample point: with an off-road
+//! distance below half a cell, few cells qualify), and the polygon of a limit is the outline of
+//! the cells within it ([`renxing_geo::polygonize`]), with holes where blocks are out of reach.
+//! The off-road stretch is walked at the profile's access speed
+//! ([`crate::profile::Profile::access_speed_mps`], its slowest class).
 //! Several limits share one grid, so their polygons nest.
 
 use renxing_geo::distance::LocalProjection;
@@ -82,13 +85,16 @@ pub fn reached_pieces(at: &Attach<'_>, node_cost: &[Cost2], sources: &[Snap], li
             covered.push((1.0 - f, 1.0, cb + f * w, cb));
         }
         for s in sources.iter().filter(|s| s.link as usize == li) {
-            let Some(start) = at.leave(s).and_then(|v| v.first().map(|x| from_units(x.1[0]))) else {
-                continue;
-            };
+            if at.leave(s).is_none() {
+                continue; // on a closed link
+            }
             // Cost at the point itself: the off-road stretch only.
             let len = l.length_m.max(f64::MIN_POSITIVE);
             let x = s.along_m / len;
-            let c0 = start - partial_cost(at, li, s.along_m);
+            let c0 = match at.cust.metric {
+                Metric::Distance => s.offset_m,
+                Metric::Time => s.offset_m / at.access_speed_mps,
+            };
             if c0 > limit {
                 continue;
             }
@@ -156,15 +162,6 @@ pub fn union_by_link(pieces: &[Piece]) -> Vec<Piece> {
     out
 }
 
-fn partial_cost(at: &Attach<'_>, l: usize, along: f64) -> f64 {
-    let len = at.graph.links[l].length_m;
-    match at.cust.metric {
-        Metric::Distance => along,
-        Metric::Time if len > 0.0 => along / len * at.cust.links.time_s[l],
-        Metric::Time => 0.0,
-    }
-}
-
 /// The lon/lat polyline of a piece.
 pub fn piece_line(graph: &Graph, p: &Piece) -> Vec<(f64, f64)> {
     let line = graph.link_polyline(p.link as usize);
@@ -207,12 +204,21 @@ fn cut_polyline(line: &[(f64, f64)], from: f64, to: f64) -> Vec<(f64, f64)> {
     out
 }
 
+/// Most cells an area grid may have (about 0.4 GB of costs).
+pub const MAX_AREA_CELLS: usize = 50_000_000;
+
 /// Polygons of the area reached within each of `limits`, in lon/lat, with their area in m²
-/// (cells × cell area, in the local projection).
-pub fn areas(at: &Attach<'_>, pieces: &[Piece], limits: &[f64], opts: &AreaOptions) -> Vec<(MultiPolygon<f64>, f64)> {
+/// (cells × cell area, in the local projection). An error when the grid would exceed
+/// [`MAX_AREA_CELLS`] (cells too small for the extent).
+pub fn areas(
+    at: &Attach<'_>,
+    pieces: &[Piece],
+    limits: &[f64],
+    opts: &AreaOptions,
+) -> Result<Vec<(MultiPolygon<f64>, f64)>, String> {
     let g = at.graph;
     let Some(&top) = limits.iter().max_by(|a, b| a.total_cmp(b)) else {
-        return Vec::new();
+        return Ok(Vec::new());
     };
     // Off-road cost per metre in the minimised metric.
     let per_m = match at.cust.metric {
@@ -221,7 +227,7 @@ pub fn areas(at: &Attach<'_>, pieces: &[Piece], limits: &[f64], opts: &AreaOptio
     };
     let lines: Vec<Vec<(f64, f64)>> = pieces.iter().map(|p| piece_line(g, p)).collect();
     let Some(proj) = LocalProjection::for_points(lines.iter().flatten().copied()) else {
-        return limits.iter().map(|_| (MultiPolygon(vec![]), 0.0)).collect();
+        return Ok(limits.iter().map(|_| (MultiPolygon(vec![]), 0.0)).collect());
     };
     let projected: Vec<Vec<(f64, f64)>> = lines
         .iter()
@@ -238,6 +244,12 @@ pub fn areas(at: &Attach<'_>, pieces: &[Piece], limits: &[f64], opts: &AreaOptio
     let (x0, y0) = (minx - pad, miny - pad);
     let nx = (((maxx + pad) - x0) / opts.cell_m).ceil() as usize + 1;
     let ny = (((maxy + pad) - y0) / opts.cell_m).ceil() as usize + 1;
+    if nx.saturating_mul(ny) > MAX_AREA_CELLS {
+        return Err(format!(
+            "the area grid would need {nx} × {ny} cells of {} m (more than {MAX_AREA_CELLS}): choose a larger cell",
+            opts.cell_m
+        ));
+    }
     let mut best = vec![f64::INFINITY; nx * ny];
     let r_cells = (opts.off_road_m / opts.cell_m).ceil() as i64;
     let step = opts.cell_m / 2.0;
@@ -282,7 +294,7 @@ pub fn areas(at: &Attach<'_>, pieces: &[Piece], limits: &[f64], opts: &AreaOptio
             }
         }
     }
-    limits
+    Ok(limits
         .iter()
         .map(|&lim| {
             let mask: Vec<bool> = best.iter().map(|&c| c <= lim).collect();
@@ -305,7 +317,7 @@ pub fn areas(at: &Attach<'_>, pieces: &[Piece], limits: &[f64], opts: &AreaOptio
             );
             (polygons, area_m2)
         })
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
@@ -351,7 +363,8 @@ mod tests {
                 cell_m: 20.0,
                 off_road_m: 50.0,
             },
-        );
+        )
+        .unwrap();
         use geo::Area;
         let (a2, a5) = (areas[0].0.unsigned_area(), areas[1].0.unsigned_area());
         assert!(a2 > 0.0 && a5 > a2);
@@ -361,5 +374,37 @@ mod tests {
         assert!((m2 / areas[1].1 - 1.0).abs() < 0.01, "{m2} vs {}", areas[1].1);
         let reach = limit * 5.0 / 3.6 + 50.0;
         assert!(areas[1].1 < std::f64::consts::PI * reach * reach, "{m2}");
+    }
+
+    #[test]
+    fn a_source_on_a_one_way_link_starts_at_zero_cost_wherever_it_stands() {
+        let g = Graph::build(&city(14, 3), &Profile::builtin(Mode::Drive));
+        let cch = Cch::build(&g);
+        let cust = Customized::new(&cch, &g, Metric::Time, LinkCosts::of(&g));
+        let at = Attach {
+            cust: &cust,
+            graph: &g,
+            access_speed_mps: 1.0,
+        };
+        let li = g.links.iter().position(|l| !l.backward).expect("a one-way link");
+        let len = g.links[li].length_m;
+        for share in [0.1, 0.5, 0.9] {
+            let src = Snap {
+                link: li as u32,
+                along_m: share * len,
+                offset_m: 0.0,
+            };
+            let seeds = at.leave(&src).unwrap();
+            let cost = dijkstra_pairs(&g, &cust.links, Metric::Time, &seeds);
+            let pieces = reached_pieces(&at, &cost, &[src], 1e9);
+            let own = pieces
+                .iter()
+                .find(|p| p.link as usize == li && (p.from - share).abs() < 1e-12)
+                .expect("the stretch from the source onwards");
+            assert_eq!(own.cost_from, 0.0);
+            assert!((own.to - 1.0).abs() < 1e-12);
+            assert!((own.cost_to - (1.0 - share) * cust.links.time_s[li]).abs() < 1e-9);
+            assert!(pieces.iter().all(|p| p.cost_from >= 0.0 && p.cost_to >= 0.0));
+        }
     }
 }

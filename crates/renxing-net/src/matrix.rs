@@ -10,14 +10,16 @@
 //! points on the same link are also joined directly along it when its direction allows. Time on
 //! a partial link is the link's (scenario) time pro rata; the off-road stretch is walked at the
 //! profile's access speed. A point whose link is **closed** in the scenario has no route at all:
-//! a flooded street cuts off what stands on it.
+//! a flooded street cuts off what stands on it — unless the point stands exactly on one of the
+//! link's nodes, a junction whose other links may be open.
 //!
 //! # Many-to-many
 //!
 //! The smaller side is swept: for [`LANES`] points at a time, an upward search from each and one
 //! PHAST sweep give costs to every node; each point of the other side then reads the one or two
-//! nodes it attaches to. Batches run in parallel. Results are delivered in **blocks** whose size
-//! keeps memory under [`MatrixOptions::max_block_bytes`]: all destinations × a range of origins
+//! nodes it attaches to. Batches run in parallel. Results are delivered in **blocks** of about
+//! [`MatrixOptions::max_block_bytes`] (the peak is about twice that: per-batch results and the
+//! assembled block): all destinations × a range of origins
 //! when origins are swept, all origins × a range of destinations otherwise; within a block values
 //! are origin-major. A consumer can therefore stream a matrix far larger than memory to disk.
 
@@ -87,10 +89,24 @@ impl Attach<'_> {
         self.cust.links.open[s.link as usize]
     }
 
+    /// A point on a closed link: cut off, unless it stands exactly on one of the link's nodes —
+    /// then it is at that junction, whose other links may be open.
+    fn on_closed(&self, s: &Snap) -> Option<Vec<(u32, Cost2)>> {
+        let li = s.link as usize;
+        let l = &self.graph.links[li];
+        if s.along_m <= 0.0 {
+            Some(vec![(l.a, self.partial(li, 0.0, s.offset_m))])
+        } else if s.along_m >= l.length_m {
+            Some(vec![(l.b, self.partial(li, 0.0, s.offset_m))])
+        } else {
+            None
+        }
+    }
+
     /// Nodes a point can travel to, with the cost of getting there; `None` on a closed link.
     pub fn leave(&self, s: &Snap) -> Option<Vec<(u32, Cost2)>> {
         if !self.usable(s) {
-            return None;
+            return self.on_closed(s);
         }
         let li = s.link as usize;
         let l = &self.graph.links[li];
@@ -107,7 +123,7 @@ impl Attach<'_> {
     /// Nodes from which a point can be reached, with the cost of the last stretch.
     pub fn enter(&self, s: &Snap) -> Option<Vec<(u32, Cost2)>> {
         if !self.usable(s) {
-            return None;
+            return self.on_closed(s);
         }
         let li = s.link as usize;
         let l = &self.graph.links[li];

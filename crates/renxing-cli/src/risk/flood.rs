@@ -659,6 +659,7 @@ pub fn run(
                     .transpose()?,
                 layer: u.layer.clone(),
                 codes: Vec::new(),
+                allow_duplicate_codes: false,
             },
         )?;
         let polys: Vec<_> = units.iter().map(|u| u.geometry.clone()).collect();

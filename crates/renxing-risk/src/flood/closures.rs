@@ -209,10 +209,19 @@ pub fn closures_csv(closures: &[EdgeClosure]) -> String {
 /// wrong: a missing column, an empty or repeated `edge_id`, a depth that is not a number ≥ 0, a
 /// `closed` cell that is not `true`/`false`.
 pub fn read_closures_csv(path: &Path) -> Result<Vec<EdgeClosure>, IoError> {
-    let mut r = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_path(path)
-        .map_err(|e| IoError::new(path, format!("cannot read: {e}")))?;
+    Ok(read_closures_csv_lines(path)?.into_iter().map(|(_, c)| c).collect())
+}
+
+/// As [`read_closures_csv`], with the file line of each row (for the caller's own messages).
+pub fn read_closures_csv_lines(path: &Path) -> Result<Vec<(u64, EdgeClosure)>, IoError> {
+    let text = std::fs::read(path).map_err(|e| IoError::new(path, format!("cannot read: {e}")))?;
+    // Physical line of a byte offset (the csv reader's own count skips blank lines).
+    let mut lines = LineCounter {
+        text: &text,
+        pos: 0,
+        line: 1,
+    };
+    let mut r = csv::ReaderBuilder::new().has_headers(true).from_reader(&text[..]);
     let headers = r
         .headers()
         .map_err(|e| IoError::at(path, "line 1", format!("bad header: {e}")))?
@@ -232,9 +241,18 @@ pub fn read_closures_csv(path: &Path) -> Result<Vec<EdgeClosure>, IoError> {
     let (ci, cd, cc) = (col("edge_id")?, col("max_depth_m")?, col("closed")?);
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
-    for (k, rec) in r.records().enumerate() {
-        let line = format!("line {}", k + 2);
-        let rec = rec.map_err(|e| IoError::at(path, &line, e.to_string()))?;
+    for rec in r.records() {
+        let rec = match rec {
+            Ok(rec) => rec,
+            Err(e) => {
+                let at = e
+                    .position()
+                    .map_or("a row".to_string(), |p| format!("line {}", lines.at(p.byte())));
+                return Err(IoError::at(path, at, e.to_string()));
+            }
+        };
+        let line_no = rec.position().map_or(0, |p| lines.at(p.byte()));
+        let line = format!("line {line_no}");
         let id = rec.get(ci).unwrap_or("").trim().to_string();
         if id.is_empty() {
             return Err(IoError::at(path, &line, "empty edge_id"));
@@ -259,13 +277,36 @@ pub fn read_closures_csv(path: &Path) -> Result<Vec<EdgeClosure>, IoError> {
                 ));
             }
         };
-        out.push(EdgeClosure {
-            id,
-            max_depth_m: depth,
-            closed,
-        });
+        out.push((
+            line_no,
+            EdgeClosure {
+                id,
+                max_depth_m: depth,
+                closed,
+            },
+        ));
     }
     Ok(out)
+}
+
+/// Physical line numbers of increasing byte offsets (the csv reader's own line count skips blank
+/// lines, and a record's position is where the reader started, before the blank lines).
+struct LineCounter<'a> {
+    text: &'a [u8],
+    pos: usize,
+    line: u64,
+}
+
+impl LineCounter<'_> {
+    fn at(&mut self, byte: u64) -> u64 {
+        let mut b = (byte as usize).clamp(self.pos, self.text.len());
+        while b < self.text.len() && (self.text[b] == b'\n' || self.text[b] == b'\r') {
+            b += 1;
+        }
+        self.line += self.text[self.pos..b].iter().filter(|&&c| c == b'\n').count() as u64;
+        self.pos = b;
+        self.line
+    }
 }
 
 /// Writes the closures CSV (format in the module doc) atomically: a temporary file in the target's
@@ -315,9 +356,10 @@ mod read_tests {
         ];
         write_closures_csv(&p, &rows).unwrap();
         assert_eq!(read_closures_csv(&p).unwrap(), rows);
-        std::fs::write(&p, "edge_id,max_depth_m,closed\n1,0.1,false\n2,-3,true\n").unwrap();
+        // Blank lines are skipped but counted.
+        std::fs::write(&p, "edge_id,max_depth_m,closed\n1,0.1,false\n\n\n2,-3,true\n").unwrap();
         let e = read_closures_csv(&p).unwrap_err().to_string();
-        assert!(e.contains("line 3") && e.contains("-3"), "{e}");
+        assert!(e.contains("line 5") && e.contains("-3"), "{e}");
         std::fs::write(&p, "edge_id,depth\n1,0.1\n").unwrap();
         assert!(read_closures_csv(&p).unwrap_err().to_string().contains("max_depth_m"));
         std::fs::remove_dir_all(&dir).unwrap();
