@@ -247,8 +247,10 @@ impl NetArgs {
             .profile
             .parse()
             .map_err(|e: String| anyhow::anyhow!("--profile: {e}"))?;
-        if slowdown == renxing_net::hazard::Slowdown::Pregnolato && mode != renxing_net::profile::Mode::Drive {
-            anyhow::bail!("--slowdown pregnolato is a vehicle speed function: use it with --profile drive");
+        if slowdown == renxing_net::hazard::Slowdown::Pregnolato && mode == renxing_net::profile::Mode::Walk {
+            anyhow::bail!(
+                "--slowdown pregnolato is a vehicle speed function: use it with --profile drive or emergency"
+            );
         }
         if self.closure_depth.is_some() && self.closures.is_none() {
             anyhow::bail!("--closure-depth needs --closures (a depth raster or closures CSV)");

@@ -111,7 +111,8 @@ impl Network {
                     Some(d) => bail!("--closure-depth {d}: give a depth in metres ≥ 0"),
                     None => {
                         let key = match a.mode {
-                            Mode::Drive => "flood.road_closure_depth_drive_m",
+                            // Emergency vehicles: the lane-ponding limit too, unless overridden.
+                            Mode::Drive | Mode::Emergency => "flood.road_closure_depth_drive_m",
                             Mode::Walk => "flood.road_closure_depth_walk_m",
                         };
                         StandardProfile::builtin("cn")
@@ -785,7 +786,7 @@ pub fn run_isochrone(a: &IsochroneArgs) -> Result<()> {
     let internal: Vec<f64> = limits.iter().map(|l| l * scale).collect();
     let (cell_default, off_default) = match a.net.mode {
         Mode::Walk => (20.0, 50.0),
-        Mode::Drive => (100.0, 50.0),
+        Mode::Drive | Mode::Emergency => (100.0, 50.0),
     };
     let opts = AreaOptions {
         cell_m: a.cell_m.unwrap_or(cell_default),

@@ -258,6 +258,29 @@ fn closed_links_are_never_used_and_reopening_restores_every_cost_exactly() {
     assert_eq!(a, b);
 }
 
+/// A depth grid fixture (ESRI ASCII, lon/lat): 0.4 m over a block of central Beijing
+/// (116.374–116.406 E, 39.884–39.916 N), 0.1 m in a band around it, dry elsewhere.
+fn write_depth_grid(path: &Path) {
+    let mut grid =
+        String::from("ncols 40\nnrows 40\nxllcorner 116.35\nyllcorner 39.86\ncellsize 0.002\nNODATA_value -9999\n");
+    for r in 0..40 {
+        let row: Vec<&str> = (0..40)
+            .map(|c| {
+                if (12..28).contains(&r) && (12..28).contains(&c) {
+                    "0.4"
+                } else if (8..32).contains(&r) && (8..32).contains(&c) {
+                    "0.1"
+                } else {
+                    "0"
+                }
+            })
+            .collect();
+        grid.push_str(&row.join(" "));
+        grid.push('\n');
+    }
+    std::fs::write(path, grid).unwrap();
+}
+
 fn od_cmd(nodes: &Path, edges: &Path) -> Command {
     let mut c = Command::cargo_bin("renxing").unwrap();
     c.arg("od")
@@ -322,26 +345,8 @@ fn od_cli_equals_dijkstra_open_and_flooded() {
     let (op, dp) = (tmp.path().join("o.csv"), tmp.path().join("d.csv"));
     write_points(&op, &o);
     write_points(&dp, &d);
-    // A depth grid (ESRI ASCII, lon/lat): 0.4 m over a block around the centre, 0.1 m beside it.
     let asc = tmp.path().join("depth.asc");
-    let mut grid =
-        String::from("ncols 40\nnrows 40\nxllcorner 116.35\nyllcorner 39.86\ncellsize 0.002\nNODATA_value -9999\n");
-    for r in 0..40 {
-        let row: Vec<&str> = (0..40)
-            .map(|c| {
-                if (12..28).contains(&r) && (12..28).contains(&c) {
-                    "0.4"
-                } else if (8..32).contains(&r) && (8..32).contains(&c) {
-                    "0.1"
-                } else {
-                    "0"
-                }
-            })
-            .collect();
-        grid.push_str(&row.join(" "));
-        grid.push('\n');
-    }
-    std::fs::write(&asc, grid).unwrap();
+    write_depth_grid(&asc);
 
     for flooded in [false, true] {
         let out = tmp.path().join(format!("m{flooded}.csv"));
@@ -602,6 +607,42 @@ fn isochrone_cli_writes_nested_walk_areas_and_reached_network() {
         let net = renxing_io::gpkg::read_layer(&out, Some("isochrone_network")).unwrap();
         assert_eq!(net.len(), 3 * groups);
     }
+    // Flooded (walking closed above 0.3 m): the 15-minute area of a point just south of the
+    // flooded block (Qianmen) shrinks.
+    let asc = tmp.path().join("depth.asc");
+    write_depth_grid(&asc);
+    let qianmen = tmp.path().join("qianmen.csv");
+    write_points(&qianmen, &[("qianmen".into(), 116.3980, 39.8800)]);
+    let area15 = |extra: &[&str], name: &str| {
+        let out = tmp.path().join(name);
+        let run = Command::cargo_bin("renxing")
+            .unwrap()
+            .arg("isochrone")
+            .arg("--nodes")
+            .arg(&nodes)
+            .arg("--edges")
+            .arg(&edges)
+            .args(["--profile", "walk", "--limits", "15", "--quiet", "--no-cache"])
+            .arg("--origins")
+            .arg(&qianmen)
+            .arg("--out")
+            .arg(&out)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+        let f = renxing_io::gpkg::read_layer(&out, Some("isochrone_areas")).unwrap();
+        match f[0].1.iter().find(|(k, _)| k == "area_km2").unwrap().1 {
+            renxing_io::gpkg::Value::Real(x) => x,
+            ref v => panic!("{v:?}"),
+        }
+    };
+    let open = area15(&[], "open.gpkg");
+    let flooded = area15(
+        &["--closures", asc.to_str().unwrap(), "--closure-depth", "0.3"],
+        "flooded.gpkg",
+    );
+    assert!(flooded < open, "flooded {flooded} vs open {open}");
 }
 
 /// Flood polygons with a depth attribute (two polygons sharing a depth class): exactly the drive
@@ -676,5 +717,51 @@ fn od_cli_flood_polygons_close_the_links_they_touch() {
     assert!(
         !r.status.success() && err.contains("flood.geojson") && err.contains("feature 2"),
         "{err}"
+    );
+}
+
+/// The emergency profile lifts one-way rules (Road Traffic Safety Law art. 53) on the driving
+/// classes: never slower than driving, faster where one-way streets force detours.
+#[test]
+fn emergency_vehicles_are_never_slower_than_cars_and_sometimes_faster() {
+    let Some((_, _, road)) = beijing() else {
+        eprintln!("SKIP: cn/beijing network not in the shared data folder");
+        return;
+    };
+    let car = Graph::build(&road, &Profile::builtin(Mode::Drive));
+    let ems = Graph::build(&road, &Profile::builtin(Mode::Emergency));
+    assert!(ems.node_count() >= car.node_count());
+    let (cc, ce) = (Cch::build(&car), Cch::build(&ems));
+    let (kc, ke) = (
+        Customized::new(&cc, &car, Metric::Time, LinkCosts::of(&car)),
+        Customized::new(&ce, &ems, Metric::Time, LinkCosts::of(&ems)),
+    );
+    let ems_node: std::collections::HashMap<usize, u32> = ems
+        .node_source
+        .iter()
+        .enumerate()
+        .map(|(i, &s)| (s, i as u32))
+        .collect();
+    let mut rng = Rng(99);
+    let mut faster = 0;
+    for _ in 0..300 {
+        let (s, t) = (
+            (rng.next() * car.node_count() as f64) as u32,
+            (rng.next() * car.node_count() as f64) as u32,
+        );
+        let (c, _) = kc
+            .route(&[(s, [0.0, 0.0])], &[(t, [0.0, 0.0])])
+            .expect("strongly connected");
+        let (es, et) = (
+            ems_node[&car.node_source[s as usize]],
+            ems_node[&car.node_source[t as usize]],
+        );
+        let (e, _) = ke.route(&[(es, [0.0, 0.0])], &[(et, [0.0, 0.0])]).expect("connected");
+        assert!(e[0] <= c[0], "{s}->{t}: emergency {} > car {}", e[0], c[0]);
+        faster += (e[0] < c[0]) as usize;
+    }
+    assert!(
+        faster > 30,
+        "only {faster} of 300 trips gain from ignoring one-way rules"
     );
 }

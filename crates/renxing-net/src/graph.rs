@@ -121,7 +121,7 @@ impl Graph {
             };
             let allowed = match profile.mode {
                 Mode::Walk => e.access_walk,
-                Mode::Drive => e.access_drive,
+                Mode::Drive | Mode::Emergency => e.access_drive,
             };
             if !allowed {
                 report.excluded_by_access += 1;

@@ -15,6 +15,8 @@ use serde::Deserialize;
 pub enum Mode {
     Walk,
     Drive,
+    /// Ambulances, fire engines, police and rescue vehicles on an emergency task.
+    Emergency,
 }
 
 impl FromStr for Mode {
@@ -23,7 +25,8 @@ impl FromStr for Mode {
         match s.trim().to_ascii_lowercase().as_str() {
             "walk" | "foot" | "pedestrian" => Ok(Mode::Walk),
             "drive" | "car" => Ok(Mode::Drive),
-            other => Err(format!("unknown profile '{other}': use walk or drive")),
+            "emergency" | "ambulance" | "fire" | "rescue" => Ok(Mode::Emergency),
+            other => Err(format!("unknown profile '{other}': use walk, drive or emergency")),
         }
     }
 }
@@ -33,6 +36,7 @@ impl fmt::Display for Mode {
         f.write_str(match self {
             Mode::Walk => "walk",
             Mode::Drive => "drive",
+            Mode::Emergency => "emergency",
         })
     }
 }
@@ -56,6 +60,7 @@ fn default_mode() -> Mode {
 struct ProfileFile {
     walk: Profile,
     drive: Profile,
+    emergency: Profile,
 }
 
 const PROFILES_TOML: &str = include_str!("../profiles.toml");
@@ -69,6 +74,7 @@ impl Profile {
         let mut p = match mode {
             Mode::Walk => file.walk,
             Mode::Drive => file.drive,
+            Mode::Emergency => file.emergency,
         };
         p.mode = mode;
         p
@@ -116,6 +122,13 @@ mod tests {
         assert!(drive.oneway);
         assert_eq!(drive.speed_kmh("footway"), None);
         assert!(drive.speed_kmh("motorway").unwrap() > drive.speed_kmh("residential").unwrap());
+        let emergency = Profile::builtin(Mode::Emergency);
+        assert!(
+            !emergency.oneway,
+            "Road Traffic Safety Law art. 53: direction not binding"
+        );
+        assert_eq!(emergency.speeds_kmh, drive.speeds_kmh);
+        assert_eq!("ambulance".parse::<Mode>(), Ok(Mode::Emergency));
     }
 
     #[test]
