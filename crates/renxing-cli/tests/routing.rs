@@ -292,6 +292,19 @@ fn od_cmd(nodes: &Path, edges: &Path) -> Command {
     c
 }
 
+/// Random points over central Beijing (116.30–116.48 E, 39.85–39.97 N), ids `<tag><i>`.
+fn random_points(n: usize, tag: &str, rng: &mut Rng) -> Vec<(String, f64, f64)> {
+    (0..n)
+        .map(|i| {
+            (
+                format!("{tag}{i}"),
+                116.30 + rng.next() * 0.18,
+                39.85 + rng.next() * 0.12,
+            )
+        })
+        .collect()
+}
+
 fn write_points(path: &Path, pts: &[(String, f64, f64)]) {
     let mut s = String::from("id,lon,lat,pop\n");
     for (i, (id, lon, lat)) in pts.iter().enumerate() {
@@ -330,18 +343,7 @@ fn od_cli_equals_dijkstra_open_and_flooded() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let mut rng = Rng(11);
-    let mut pick = |n: usize, tag: &str| -> Vec<(String, f64, f64)> {
-        (0..n)
-            .map(|i| {
-                (
-                    format!("{tag}{i}"),
-                    116.30 + rng.next() * 0.18,
-                    39.85 + rng.next() * 0.12,
-                )
-            })
-            .collect()
-    };
-    let (o, d) = (pick(40, "o"), pick(25, "d"));
+    let (o, d) = (random_points(40, "o", &mut rng), random_points(25, "d", &mut rng));
     let (op, dp) = (tmp.path().join("o.csv"), tmp.path().join("d.csv"));
     write_points(&op, &o);
     write_points(&dp, &d);
@@ -451,18 +453,7 @@ fn od_cli_nearest_k_cutoff_cache_and_bad_closures() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let mut rng = Rng(3);
-    let pts = |n: usize, tag: &str, rng: &mut Rng| -> Vec<(String, f64, f64)> {
-        (0..n)
-            .map(|i| {
-                (
-                    format!("{tag}{i}"),
-                    116.30 + rng.next() * 0.18,
-                    39.85 + rng.next() * 0.12,
-                )
-            })
-            .collect()
-    };
-    let (o, d) = (pts(30, "o", &mut rng), pts(50, "d", &mut rng));
+    let (o, d) = (random_points(30, "o", &mut rng), random_points(50, "d", &mut rng));
     let (op, dp) = (tmp.path().join("o.csv"), tmp.path().join("d.csv"));
     write_points(&op, &o);
     write_points(&dp, &d);
