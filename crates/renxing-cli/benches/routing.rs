@@ -9,7 +9,12 @@
 //!    1,000 × 1,000 and 10,000 × 1,000 (costs only; the CLI adds formatting), with and without
 //!    the hierarchy build ("cold" includes `Cch::build` and customisation);
 //! 3. `scaling_build`: `Cch::build` on square windows of the walk network of growing size, to read
-//!    how preprocessing grows with the number of links (throughput = links).
+//!    how preprocessing grows with the number of links (throughput = links);
+//! 4. `scaling_tiled`: build + customisation on k × k **tiled copies** of the Beijing walk network
+//!    (k = 2, 4, 6: about 0.15, 0.6 and 1.3 million links), side by side with seams stitched by
+//!    50 short links per shared border — a stand-in for a province-size network, which the shared
+//!    data does not hold. The copies are the real network; only the tiling is made up, so the
+//!    figures measure scaling, not any real region.
 //!
 //! Run with `cargo bench -p renxing-cli --bench routing` (a few minutes on 2 cores). The
 //! side-by-side comparison with pandana, scipy and networkx is `scripts/compare_routing.py`.
@@ -19,13 +24,13 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, SamplingMode, Throughput};
-use renxing_net::RoadData;
 use renxing_net::access::Metric;
 use renxing_net::cch::{Cch, Customized, LinkCosts, RouteQuery};
 use renxing_net::graph::Graph;
 use renxing_net::matrix::{Attach, MatrixOptions, many_to_many};
 use renxing_net::profile::{Mode, Profile};
 use renxing_net::snap::{Snap, SnapIndex};
+use renxing_net::{RoadData, RoadEdge};
 
 fn load() -> Option<RoadData> {
     let nodes = renxing_io::shared_data::file("cn/beijing/beijing_osm2012_nodes.csv")?;
@@ -84,6 +89,94 @@ fn window(road: &RoadData, half_deg: f64) -> RoadData {
         lon0 + half_deg,
         lat0 + half_deg * 0.77,
     )
+}
+
+/// `k × k` copies of a network side by side, each seam stitched by links between the 50 nodes
+/// nearest to it on either side (each joined to the nearest across, as a primary road).
+fn tiled(road: &RoadData, k: usize) -> RoadData {
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for n in &road.nodes {
+        x0 = x0.min(n.lon);
+        x1 = x1.max(n.lon);
+        y0 = y0.min(n.lat);
+        y1 = y1.max(n.lat);
+    }
+    let (w, h) = ((x1 - x0) * 1.002, (y1 - y0) * 1.002);
+    let n = road.nodes.len();
+    let mut out = RoadData {
+        nodes: Vec::with_capacity(n * k * k),
+        edges: Vec::with_capacity(road.edges.len() * k * k),
+        source: format!("{} tiled {k}×{k}", road.source),
+    };
+    for t in 0..k * k {
+        let (i, j) = (t % k, t / k);
+        for nd in &road.nodes {
+            out.nodes.push(renxing_net::RoadNode {
+                id: nd.id + (t * n) as i64 * 10,
+                lon: nd.lon + i as f64 * w,
+                lat: nd.lat + j as f64 * h,
+            });
+        }
+        for e in &road.edges {
+            out.edges.push(RoadEdge {
+                u: e.u + t * n,
+                v: e.v + t * n,
+                shape: e
+                    .shape
+                    .iter()
+                    .map(|&(x, y)| (x + i as f64 * w, y + j as f64 * h))
+                    .collect(),
+                ..e.clone()
+            });
+        }
+    }
+    // Seams: the 50 nodes nearest the border on each side, joined to the nearest across.
+    let by = |key: &dyn Fn(&renxing_net::RoadNode) -> f64, last: bool| -> Vec<usize> {
+        let mut idx: Vec<usize> = (0..n).collect();
+        idx.sort_by(|&a, &b| key(&road.nodes[a]).total_cmp(&key(&road.nodes[b])));
+        if last {
+            idx[n - 50..].to_vec()
+        } else {
+            idx[..50].to_vec()
+        }
+    };
+    let (east, west) = (by(&|p| p.lon, true), by(&|p| p.lon, false));
+    let (north, south) = (by(&|p| p.lat, true), by(&|p| p.lat, false));
+    let mut stitch = |a_side: &[usize], b_side: &[usize], ta: usize, tb: usize| {
+        for &a in a_side {
+            let pa = &out.nodes[ta * n + a];
+            let (mut best, mut bd) = (0, f64::MAX);
+            for &b in b_side {
+                let pb = &out.nodes[tb * n + b];
+                let d = renxing_geo::distance::haversine_m(pa.lon, pa.lat, pb.lon, pb.lat);
+                if d < bd {
+                    (best, bd) = (b, d);
+                }
+            }
+            out.edges.push(RoadEdge {
+                u: ta * n + a,
+                v: tb * n + best,
+                length_m: bd.max(1.0),
+                highway: "primary".into(),
+                oneway: renxing_net::Oneway::No,
+                access_walk: true,
+                access_drive: true,
+                name: String::new(),
+                source_id: "seam".into(),
+                shape: vec![],
+            });
+        }
+    };
+    for t in 0..k * k {
+        let (i, j) = (t % k, t / k);
+        if i + 1 < k {
+            stitch(&east, &west, t, t + 1);
+        }
+        if j + 1 < k {
+            stitch(&north, &south, t, t + k);
+        }
+    }
+    out
 }
 
 fn main() {
@@ -190,6 +283,38 @@ fn main() {
         grp.throughput(Throughput::Elements(g.links.len() as u64));
         grp.bench_function(format!("walk_{}_links", g.links.len()), |b| {
             b.iter(|| black_box(Cch::build(&g).arc_count()))
+        });
+    }
+    grp.finish();
+
+    let mut grp = c.benchmark_group("scaling_tiled");
+    grp.sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(100))
+        .measurement_time(Duration::from_secs(10));
+    for k in [2, 4, 6] {
+        let g = Graph::build(&tiled(&road, k), &Profile::builtin(Mode::Walk));
+        let cch = Cch::build(&g);
+        eprintln!(
+            "tiled {k}×{k}: {} nodes, {} links (largest component); hierarchy {} arcs, tree height {}",
+            g.node_count(),
+            g.links.len(),
+            cch.arc_count(),
+            cch.tree_height()
+        );
+        grp.throughput(Throughput::Elements(g.links.len() as u64));
+        grp.bench_function(format!("build_{}_links", g.links.len()), |b| {
+            b.iter(|| black_box(Cch::build(&g).arc_count()))
+        });
+        grp.bench_function(format!("customise_{}_links", g.links.len()), |b| {
+            b.iter(|| {
+                black_box(
+                    Customized::new(&cch, &g, Metric::Time, LinkCosts::of(&g))
+                        .links
+                        .open
+                        .len(),
+                )
+            })
         });
     }
     grp.finish();
