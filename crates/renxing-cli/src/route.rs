@@ -6,7 +6,6 @@
 //! folder (or build and store it), turn a hazard layer into closed and slowed links, customise,
 //! and query. Outputs are written atomically.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -205,10 +204,7 @@ fn hierarchy(graph: &Graph, a: &NetworkArgs) -> Result<(Cch, String)> {
 /// closed by a closures CSV without any water (a dry `closed = true` row: a closure for another
 /// reason).
 fn link_depths(road: &RoadData, graph: &Graph, path: &Path, depth_field: &str) -> Result<(Vec<f64>, Vec<usize>)> {
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
+    let ext = extension(path);
     if matches!(ext.as_str(), "geojson" | "json" | "shp" | "gpkg") {
         return Ok((polygon_depths(graph, path, depth_field)?, Vec::new()));
     }
@@ -331,11 +327,7 @@ pub struct OdArgs {
 
 pub fn run_od(a: &OdArgs) -> Result<()> {
     let mut phases = Phases::new();
-    let ext = a
-        .out
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
+    let ext = extension(&a.out);
     let parquet = match ext.as_str() {
         "csv" => false,
         "parquet" => true,
@@ -424,7 +416,7 @@ pub fn run_od(a: &OdArgs) -> Result<()> {
         }
         pq.finish(&a.out)?;
     } else {
-        write_streaming(&a.out, |w| {
+        crate::access::write_atomically(&a.out, |w| {
             match a.nearest {
                 None => {
                     writeln!(w, "origin_id,destination_id,distance_m,time_s")?;
@@ -739,9 +731,11 @@ fn pair_row(buf: &mut Vec<u8>, o: &str, d: &str, metric: Metric, c: Cost2) {
     buf.push(b'\n');
 }
 
-/// Stream into a temporary sibling of `path`, renamed into place only when complete.
-fn write_streaming(path: &Path, body: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
-    crate::access::write_atomically(path, body)
+/// Lower-case extension of a path ("" when none).
+fn extension(path: &Path) -> String {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 // --------------------------------------------------------------------------------- isochrone
@@ -765,11 +759,7 @@ pub fn run_isochrone(a: &IsochroneArgs) -> Result<()> {
     if a.limits.is_empty() || a.limits.iter().any(|l| !(l.is_finite() && *l > 0.0)) {
         bail!("--limits: give one or more positive limits, e.g. 5,10,15 (minutes) or 500,1000 (metres)");
     }
-    let ext = a
-        .out
-        .extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
+    let ext = extension(&a.out);
     if ext != "gpkg" {
         bail!(
             "--out {}: isochrones are written as a GeoPackage (*.gpkg)",

@@ -150,8 +150,7 @@ fn cch_equals_networkx_on_1000_committed_beijing_pairs_per_profile() {
     .unwrap();
     let path = repo().join("tests/reference/beijing_od_1000.csv");
     let text = std::fs::read_to_string(&path).expect("committed reference");
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
     let col = |n: &str| {
         header
             .iter()
@@ -201,7 +200,6 @@ fn cch_equals_networkx_on_1000_committed_beijing_pairs_per_profile() {
             checked += 1;
         }
     }
-    let _ = lines;
     assert_eq!(checked, 2000);
 }
 

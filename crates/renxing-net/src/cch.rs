@@ -167,15 +167,22 @@ impl Cch {
             link_arc: Vec::new(),
             fingerprint: Cch::fingerprint_of(graph),
         };
-        cch.link_arc = graph
+        cch.link_arc = cch.link_arcs(graph).expect("contraction keeps every link as an arc");
+        cch
+    }
+
+    /// The arc joining the ends of each graph link; `None` if some link has none.
+    fn link_arcs(&self, graph: &Graph) -> Option<Vec<u32>> {
+        graph
             .links
             .iter()
             .map(|l| {
-                let (ra, rb) = (cch.rank[l.a as usize], cch.rank[l.b as usize]);
-                cch.arc(ra.min(rb), ra.max(rb))
+                let (ra, rb) = (self.rank[l.a as usize], self.rank[l.b as usize]);
+                let (lo, hi) = (ra.min(rb), ra.max(rb));
+                let i = self.up_head[self.row(lo)].binary_search(&hi).ok()?;
+                Some((self.up_first[lo as usize] as usize + i) as u32)
             })
-            .collect();
-        cch
+            .collect()
     }
 
     pub fn node_count(&self) -> usize {
@@ -353,16 +360,7 @@ impl Cch {
             link_arc: Vec::new(),
             fingerprint: fp,
         };
-        let mut link_arc = Vec::with_capacity(graph.links.len());
-        for l in &graph.links {
-            let (ra, rb) = (cch.rank[l.a as usize], cch.rank[l.b as usize]);
-            let (lo, hi) = (ra.min(rb), ra.max(rb));
-            match cch.up_head[cch.row(lo)].binary_search(&hi) {
-                Ok(i) => link_arc.push((cch.up_first[lo as usize] as usize + i) as u32),
-                Err(_) => return Err(bad("a link has no arc")),
-            }
-        }
-        cch.link_arc = link_arc;
+        cch.link_arc = cch.link_arcs(graph).ok_or_else(|| bad("a link has no arc"))?;
         Ok(Some(cch))
     }
 }
