@@ -54,7 +54,7 @@ fn points(g: &Graph, n: usize, seed: u64) -> Vec<Option<Snap>> {
     let mut rng = Rng(seed);
     (0..n)
         .map(|_| {
-            let v = (rng.next() * g.node_count() as f64) as usize;
+            let v = (rng.next() * g.road_nodes as f64) as usize;
             idx.snap(g, g.lon[v], g.lat[v])
         })
         .collect()
@@ -107,6 +107,7 @@ fn tiled(road: &RoadData, k: usize) -> RoadData {
         nodes: Vec::with_capacity(n * k * k),
         edges: Vec::with_capacity(road.edges.len() * k * k),
         source: format!("{} tiled {k}×{k}", road.source),
+        turn_restrictions: Vec::new(),
     };
     for t in 0..k * k {
         let (i, j) = (t % k, t / k);
@@ -318,5 +319,50 @@ fn main() {
         });
     }
     grp.finish();
+
+    // Turn restrictions: the Helsinki PBF extract (45 relations, 29 placed on the drive graph),
+    // graph building, hierarchy and a 200 × 200 matrix with and without them.
+    if let Some(path) = renxing_io::shared_data::file("osm/helsinki.osm.pbf") {
+        let road = renxing_io::osm::roads(&renxing_io::osm::read_osm(&path).expect("Helsinki PBF"));
+        let mut grp = c.benchmark_group("turns");
+        grp.sampling_mode(SamplingMode::Flat)
+            .sample_size(20)
+            .warm_up_time(Duration::from_millis(300))
+            .measurement_time(Duration::from_secs(3));
+        let with = Profile::builtin(Mode::Drive);
+        let without = Profile {
+            turn_restrictions: false,
+            ..with.clone()
+        };
+        for (name, profile) in [("with", &with), ("without", &without)] {
+            let g = Graph::build(&road, profile);
+            let cch = Cch::build(&g);
+            eprintln!(
+                "Helsinki drive {name} restrictions: {} nodes, {} links; hierarchy {} arcs",
+                g.node_count(),
+                g.links.len(),
+                cch.arc_count()
+            );
+            grp.bench_function(format!("graph_{name}"), |b| {
+                b.iter(|| black_box(Graph::build(&road, profile).links.len()))
+            });
+            grp.bench_function(format!("hierarchy_{name}"), |b| {
+                b.iter(|| black_box(Cch::build(&g).arc_count()))
+            });
+            let (o, d) = (points(&g, 200, 5), points(&g, 200, 6));
+            let cust = Customized::new(&cch, &g, Metric::Time, LinkCosts::of(&g));
+            let at = Attach {
+                cust: &cust,
+                graph: &g,
+                access_speed_mps: profile.access_speed_mps(),
+            };
+            grp.bench_function(format!("matrix_200x200_{name}"), |b| {
+                b.iter(|| black_box(matrix_sum(&at, &o, &d)))
+            });
+        }
+        grp.finish();
+    } else {
+        eprintln!("SKIP turns: osm/helsinki.osm.pbf not in the shared data");
+    }
     c.final_summary();
 }

@@ -120,12 +120,14 @@ impl Network {
                     }
                 };
                 let (depths, forced) = link_depths(&road, &graph, p, &a.depth_field)?;
-                let mut report = apply_depths(&mut costs, &depths, threshold, a.slowdown);
+                let mut report = apply_depths(&mut costs, &depths, threshold, a.slowdown, graph.road_links);
                 for l in forced {
                     if costs.open[l] {
                         costs.open[l] = false;
-                        report.closed_links += 1;
-                        report.closed_km += costs.length_m[l] / 1000.0;
+                        if l < graph.road_links {
+                            report.closed_links += 1;
+                            report.closed_km += costs.length_m[l] / 1000.0;
+                        }
                     }
                 }
                 phases.lap("hazard");
@@ -166,6 +168,15 @@ impl Network {
             self.cch.arc_count(),
             self.cch.tree_height()
         );
+        if let Some(t) = r.turns.as_ref().filter(|t| t.restrictions > 0) {
+            s.push_str(&format!(
+                "; turn restrictions: {} of {} placed ({} node and {} link copies)",
+                t.applied, t.restrictions, t.node_copies, t.link_copies
+            ));
+            for (why, n) in &t.skipped {
+                s.push_str(&format!("; {n} left out: {why}"));
+            }
+        }
         if let Some(h) = &self.hazard {
             s.push_str(&format!(
                 "; hazard: {} wet links, {} closed ({:.1} km) above {} m, {} slowed",

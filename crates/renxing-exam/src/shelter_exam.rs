@@ -490,6 +490,7 @@ mod tests {
                 nodes: nodes.clone(),
                 edges,
                 source: "t".into(),
+                turn_restrictions: Vec::new(),
             },
             &Profile::builtin(Mode::Walk),
         );

@@ -9,9 +9,10 @@
 //!   children;
 //! - `<way id=…>` — an ordered list of `<nd ref=…/>` node references plus tags; a way whose first
 //!   and last reference are the same node is *closed* (a ring: a roundabout, a building outline);
-//! - `<relation id=…>` — `<member type=node|way|relation ref=… role=…/>` plus tags. Only
-//!   `type=multipolygon` relations are kept here, with their way members and roles (`outer`,
-//!   `inner`; an empty role counts as `outer`).
+//! - `<relation id=…>` — `<member type=node|way|relation ref=… role=…/>` plus tags. Two types
+//!   are kept: `type=multipolygon`, with their way members and roles (`outer`, `inner`; an empty
+//!   role counts as `outer`), and `type=restriction` (turn restrictions: `from` and `to` ways, a
+//!   `via` node or via ways), with their node members too.
 //!
 //! Elements marked `action="delete"` (JOSM) or `visible="false"` (history exports) are skipped.
 //! `<bounds>`, `<note>`, `<meta>` and `<changeset>` are ignored.
@@ -49,7 +50,7 @@ use geo::{Centroid, Contains, GeodesicArea, Orient, orient::Direction};
 use geo_types::{Coord, LineString, MultiPolygon, Point, Polygon};
 use rayon::prelude::*;
 use renxing_geo::distance::haversine_m;
-use renxing_net::road::{Oneway, RoadData, RoadEdge, RoadNode};
+use renxing_net::road::{Oneway, RoadData, RoadEdge, RoadNode, TurnRestriction, TurnVia};
 
 use crate::error::{IoError, Result};
 
@@ -93,12 +94,14 @@ pub struct OsmMember {
     pub role: String,
 }
 
-/// A `type=multipolygon` relation with its way members.
+/// A `type=multipolygon` or `type=restriction` relation with its way and node members.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OsmRelation {
     pub id: i64,
     pub tags: Tags,
     pub members: Vec<OsmMember>,
+    /// Node members as (node id, role), in file order.
+    pub node_members: Vec<(i64, String)>,
 }
 
 /// The content of an OSM file, as far as Renxing uses it.
@@ -114,7 +117,9 @@ pub struct OsmData {
     pub ways: Vec<OsmWay>,
     /// Multipolygon relations, sorted by id.
     pub relations: Vec<OsmRelation>,
-    /// Relations of every type seen in the file (only multipolygons are kept).
+    /// Turn restriction relations (`type=restriction`), sorted by id.
+    pub restrictions: Vec<OsmRelation>,
+    /// Relations of every type seen in the file (only multipolygons and restrictions are kept).
     pub relations_seen: usize,
 }
 
@@ -169,6 +174,7 @@ pub fn read_osm(path: &Path) -> Result<OsmData> {
     data.tagged_nodes.sort_by_key(|n| n.id);
     data.ways.sort_by_key(|w| w.id);
     data.relations.sort_by_key(|r| r.id);
+    data.restrictions.sort_by_key(|r| r.id);
     Ok(data)
 }
 
@@ -217,6 +223,7 @@ struct Part {
     tagged: Vec<OsmNode>,
     ways: Vec<OsmWay>,
     relations: Vec<OsmRelation>,
+    restrictions: Vec<OsmRelation>,
     relations_seen: usize,
 }
 
@@ -296,6 +303,7 @@ fn decode_batch(path: &Path, batch: &mut Vec<(usize, u64, osmpbf::Blob)>, data: 
         data.tagged_nodes.extend(part.tagged);
         data.ways.extend(part.ways);
         data.relations.extend(part.relations);
+        data.restrictions.extend(part.restrictions);
         data.relations_seen += part.relations_seen;
     }
     Ok(())
@@ -388,26 +396,39 @@ fn decode_blob(blob: &osmpbf::Blob) -> std::result::Result<Part, String> {
                 for r in group.relations() {
                     part.relations_seen += 1;
                     let tags = owned_tags(r.tags());
-                    if tag(&tags, "type") != Some("multipolygon") {
-                        continue;
-                    }
+                    let restriction = match tag(&tags, "type") {
+                        Some("multipolygon") => false,
+                        Some("restriction") => true,
+                        _ => continue,
+                    };
                     let mut members = Vec::new();
+                    let mut node_members = Vec::new();
                     for m in r.members() {
-                        if m.member_type == RelMemberType::Way {
-                            let role = m
-                                .role()
-                                .map_err(|e| format!("relation {}: bad member role: {e}", r.id()))?;
-                            members.push(OsmMember {
+                        let role = || {
+                            m.role()
+                                .map(str::to_string)
+                                .map_err(|e| format!("relation {}: bad member role: {e}", r.id()))
+                        };
+                        match m.member_type {
+                            RelMemberType::Way => members.push(OsmMember {
                                 way_id: m.member_id,
-                                role: role.to_string(),
-                            });
+                                role: role()?,
+                            }),
+                            RelMemberType::Node if restriction => node_members.push((m.member_id, role()?)),
+                            _ => {}
                         }
                     }
-                    part.relations.push(OsmRelation {
+                    let rel = OsmRelation {
                         id: r.id(),
                         tags,
                         members,
-                    });
+                        node_members,
+                    };
+                    if restriction {
+                        part.restrictions.push(rel);
+                    } else {
+                        part.relations.push(rel);
+                    }
                 }
             }
         }
@@ -624,6 +645,7 @@ fn handle_start(
                         id,
                         tags: Vec::new(),
                         members: Vec::new(),
+                        node_members: Vec::new(),
                     },
                     depth,
                 )
@@ -647,11 +669,11 @@ fn handle_start(
         (b"member", Current::Relation(rel, _)) => {
             let ty = attr(attrs, "type").ok_or_else(|| format!("relation {}: <member> without 'type'", rel.id))?;
             let r: i64 = req_attr(attrs, "member", "ref").map_err(|m| format!("relation {}: {m}", rel.id))?;
-            if ty == "way" {
-                rel.members.push(OsmMember {
-                    way_id: r,
-                    role: attr(attrs, "role").unwrap_or("").to_string(),
-                });
+            let role = attr(attrs, "role").unwrap_or("").to_string();
+            match ty {
+                "way" => rel.members.push(OsmMember { way_id: r, role }),
+                "node" => rel.node_members.push((r, role)),
+                _ => {}
             }
         }
         _ => {
@@ -673,7 +695,11 @@ fn finish(cur: &mut Current, depth: usize, data: &mut OsmData) {
     match std::mem::replace(cur, Current::None) {
         Current::Node(n, _) if !n.tags.is_empty() => data.tagged_nodes.push(n),
         Current::Way(w, _) => data.ways.push(w),
-        Current::Relation(r, _) if tag(&r.tags, "type") == Some("multipolygon") => data.relations.push(r),
+        Current::Relation(mut r, _) if tag(&r.tags, "type") == Some("multipolygon") => {
+            r.node_members.clear(); // as in PBF: only restrictions keep their node members
+            data.relations.push(r)
+        }
+        Current::Relation(r, _) if tag(&r.tags, "type") == Some("restriction") => data.restrictions.push(r),
         _ => {}
     }
 }
@@ -745,6 +771,12 @@ pub struct RoadImportReport {
     pub edges: usize,
     /// Sum of `length_m` over all edges.
     pub total_length_m: f64,
+    /// `type=restriction` relations in the file.
+    pub restrictions_seen: usize,
+    /// Restrictions kept in [`RoadData::turn_restrictions`] (they bind motor cars).
+    pub restrictions_kept: usize,
+    /// Restrictions left out, by reason (see [`turn_restriction_of`]).
+    pub restrictions_skipped: Vec<(String, usize)>,
 }
 
 /// Road network of the file; see [`roads_with_report`].
@@ -923,7 +955,104 @@ pub fn roads_with_report(osm: &OsmData) -> (RoadData, RoadImportReport) {
     let mut skipped: Vec<(String, usize)> = skipped.into_iter().collect();
     skipped.sort();
     report.ways_skipped = skipped;
+
+    let road_ways: HashSet<i64> = runs_of.iter().map(|(w, _)| w.id).collect();
+    let mut skipped: HashMap<String, usize> = HashMap::new();
+    for r in &osm.restrictions {
+        report.restrictions_seen += 1;
+        match turn_restriction_of(r, &road_ways, &index) {
+            Ok(t) => data.turn_restrictions.push(t),
+            Err(why) => *skipped.entry(why).or_default() += 1,
+        }
+    }
+    report.restrictions_kept = data.turn_restrictions.len();
+    let mut skipped: Vec<(String, usize)> = skipped.into_iter().collect();
+    skipped.sort();
+    report.restrictions_skipped = skipped;
     (data, report)
+}
+
+/// The turn restriction for motor cars that a `type=restriction` relation states, or why it
+/// states none that [`roads_with_report`] can keep.
+///
+/// - **Value**: the first of `restriction:motorcar`, `restriction:motor_vehicle`,
+///   `restriction:vehicle` and `restriction`; `no_*` forbids the turn, `only_*` forbids every
+///   other. A relation with only other `restriction:<mode>` keys (hgv, bus, bicycle…) does not bind
+///   cars; neither does one whose `except` lists `motorcar`, `motor_vehicle` or `vehicle`.
+/// - **Time**: restrictions limited in time (`day_on`, `hour_on`, or only a
+///   `restriction:conditional` value) are left out: a plan works with the permanent network.
+/// - **Members**: at least one `from` and one `to` way, and either one `via` node or one or more
+///   `via` ways; every member way must be a road of the file and the via node a road junction.
+pub fn turn_restriction_of(
+    r: &OsmRelation,
+    road_ways: &HashSet<i64>,
+    road_nodes: &HashMap<i64, usize>,
+) -> std::result::Result<TurnRestriction, String> {
+    let value = [
+        "restriction:motorcar",
+        "restriction:motor_vehicle",
+        "restriction:vehicle",
+        "restriction",
+    ]
+    .iter()
+    .find_map(|k| tag(&r.tags, k))
+    .map(str::trim);
+    let Some(value) = value else {
+        return Err(if tag(&r.tags, "restriction:conditional").is_some() {
+            "time-conditional only (restriction:conditional)".to_string()
+        } else if let Some((k, _)) = r.tags.iter().find(|(k, _)| k.starts_with("restriction:")) {
+            format!("not for motor cars ({k})")
+        } else {
+            "no restriction value".to_string()
+        });
+    };
+    if let Some(except) = tag(&r.tags, "except")
+        && except
+            .split(';')
+            .any(|m| matches!(m.trim(), "motorcar" | "motor_vehicle" | "vehicle"))
+    {
+        return Err("motor cars excepted (except=…)".to_string());
+    }
+    if tag(&r.tags, "day_on").is_some() || tag(&r.tags, "hour_on").is_some() {
+        return Err("time-limited (day_on/hour_on)".to_string());
+    }
+    let only = if value.starts_with("only_") {
+        true
+    } else if value.starts_with("no_") {
+        false
+    } else {
+        return Err(format!("unknown restriction value '{value}'"));
+    };
+    let ways = |role: &str| -> Vec<i64> { r.members.iter().filter(|m| m.role == role).map(|m| m.way_id).collect() };
+    let (from, to, via_ways) = (ways("from"), ways("to"), ways("via"));
+    let via_nodes: Vec<i64> = r
+        .node_members
+        .iter()
+        .filter(|(_, role)| role == "via")
+        .map(|(n, _)| *n)
+        .collect();
+    if from.is_empty() || to.is_empty() {
+        return Err("no from or no to way".to_string());
+    }
+    let via = match (via_nodes.as_slice(), via_ways.is_empty()) {
+        ([n], true) => match road_nodes.get(n) {
+            Some(&i) => TurnVia::Node(i),
+            None => return Err("via node not a road junction of the file".to_string()),
+        },
+        ([], false) => TurnVia::Ways(via_ways.iter().map(|w| format!("way/{w}")).collect()),
+        _ => return Err("via must be one node or one or more ways".to_string()),
+    };
+    if from.iter().chain(&to).chain(&via_ways).any(|w| !road_ways.contains(w)) {
+        return Err("member way not a road of the file".to_string());
+    }
+    Ok(TurnRestriction {
+        source_id: format!("relation/{}", r.id),
+        value: value.to_string(),
+        only,
+        from: from.iter().map(|w| format!("way/{w}")).collect(),
+        via,
+        to: to.iter().map(|w| format!("way/{w}")).collect(),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -146,15 +146,21 @@ impl NearestField {
                     });
                 }
             };
-            if a_to_point(l, s.along_m) {
-                seed(l.a, s.offset_m + s.along_m, off_t + frac * l.time_s);
+            // Reached from its ends in the directions the link allows; a point standing on a
+            // junction is reached by arriving there in any way (any copy of the junction).
+            let li = s.link as usize;
+            let e = graph.ends(li);
+            let (d_a, t_a) = (s.offset_m + s.along_m, off_t + frac * l.time_s);
+            if s.along_m <= 0.0 {
+                graph.at_junction(e.a).for_each(|n| seed(n, d_a, t_a));
+            } else if e.forward {
+                graph.entries(li, true).for_each(|n| seed(n, d_a, t_a));
             }
-            if b_to_point(l, s.along_m) {
-                seed(
-                    l.b,
-                    s.offset_m + (l.length_m - s.along_m),
-                    off_t + (1.0 - frac) * l.time_s,
-                );
+            let (d_b, t_b) = (s.offset_m + (l.length_m - s.along_m), off_t + (1.0 - frac) * l.time_s);
+            if s.along_m >= l.length_m {
+                graph.at_junction(e.b).for_each(|n| seed(n, d_b, t_b));
+            } else if e.backward {
+                graph.entries(li, false).for_each(|n| seed(n, d_b, t_b));
             }
         }
         let limit = cutoff.unwrap_or(f64::INFINITY);
@@ -227,15 +233,17 @@ impl NearestField {
                 });
             }
         };
-        let (a, b) = (l.a as usize, l.b as usize);
-        if point_to_a(l, origin.along_m) {
+        let e = graph.ends(origin.link as usize);
+        let a = if origin.along_m <= 0.0 { e.a } else { e.exit_a } as usize;
+        let b = if origin.along_m >= l.length_m { e.b } else { e.exit_b } as usize;
+        if origin.along_m <= 0.0 || e.backward {
             consider(
                 self.destination[a],
                 origin.offset_m + origin.along_m + self.distance_m[a],
                 off_t + frac * l.time_s + self.time_s[a],
             );
         }
-        if point_to_b(l, origin.along_m) {
+        if origin.along_m >= l.length_m || e.forward {
             consider(
                 self.destination[b],
                 origin.offset_m + (l.length_m - origin.along_m) + self.distance_m[b],
@@ -247,7 +255,7 @@ impl NearestField {
             self.on_link_start[origin.link as usize + 1],
         );
         for &(dest, x, s) in &self.on_link[lo as usize..hi as usize] {
-            let ok = (x >= origin.along_m && l.forward) || (x <= origin.along_m && l.backward);
+            let ok = (x >= origin.along_m && e.forward) || (x <= origin.along_m && e.backward);
             if ok {
                 let dx = (x - origin.along_m).abs();
                 let dt = if l.length_m > 0.0 {
@@ -272,12 +280,6 @@ pub(crate) fn a_to_point(l: &crate::graph::Link, along: f64) -> bool {
 }
 pub(crate) fn b_to_point(l: &crate::graph::Link, along: f64) -> bool {
     l.backward || along >= l.length_m
-}
-pub(crate) fn point_to_a(l: &crate::graph::Link, along: f64) -> bool {
-    l.backward || along <= 0.0
-}
-pub(crate) fn point_to_b(l: &crate::graph::Link, along: f64) -> bool {
-    l.forward || along >= l.length_m
 }
 
 /// Shortest distances (metres) from one node to all nodes, plain Dijkstra over out-arcs; the
@@ -390,6 +392,7 @@ mod tests {
             nodes,
             edges,
             source: "grid".into(),
+            turn_restrictions: Vec::new(),
         }
     }
 

@@ -742,25 +742,27 @@ impl RouteQuery {
     }
 }
 
+/// A heap entry of the reference Dijkstras: the cheapest pair pops first (ties by id).
+#[derive(PartialEq)]
+pub(crate) struct Item(pub Cost2, pub u32);
+impl Eq for Item {}
+impl Ord for Item {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        o.0[0]
+            .total_cmp(&self.0[0])
+            .then(o.0[1].total_cmp(&self.0[1]))
+            .then(o.1.cmp(&self.1))
+    }
+}
+impl PartialOrd for Item {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
 /// Plain Dijkstra with lexicographic cost pairs over the open links of a scenario: the
 /// reference every hierarchy query is tested against. Costs from `seeds` to every graph node.
 pub fn dijkstra_pairs(graph: &Graph, links: &LinkCosts, metric: Metric, seeds: &[(u32, Cost2)]) -> Vec<Cost2> {
-    #[derive(PartialEq)]
-    struct Item(Cost2, u32);
-    impl Eq for Item {}
-    impl Ord for Item {
-        fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-            o.0[0]
-                .total_cmp(&self.0[0])
-                .then(o.0[1].total_cmp(&self.0[1]))
-                .then(o.1.cmp(&self.1))
-        }
-    }
-    impl PartialOrd for Item {
-        fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-            Some(self.cmp(o))
-        }
-    }
     let mut dist = vec![UNREACHED; graph.node_count()];
     let mut heap = BinaryHeap::new();
     for &(v, c) in seeds {

@@ -20,6 +20,7 @@ use serde::Serialize;
 
 use crate::profile::{Mode, Profile};
 use crate::road::{Oneway, RoadData};
+use crate::turns::TurnReport;
 
 /// A routable link between two graph nodes (one source edge after merging parallels).
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +35,20 @@ pub struct Link {
     pub backward: bool,
     /// Index of the source edge in [`RoadData::edges`].
     pub source_edge: usize,
+}
+
+/// How a point on a road link joins the graph: the junctions at its ends, the directions it may
+/// be travelled, and the node reached at each end when travelling from the point (the junction
+/// itself, or — when a turn restriction starts with this link — the copy for "arrived along
+/// this link").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkEnds {
+    pub a: u32,
+    pub b: u32,
+    pub forward: bool,
+    pub backward: bool,
+    pub exit_a: u32,
+    pub exit_b: u32,
 }
 
 /// One directed arc of the CSR adjacency.
@@ -73,6 +88,8 @@ pub struct GraphReport {
     /// Routable nodes and links outside the kept component.
     pub dropped_nodes: usize,
     pub dropped_links: usize,
+    /// Turn restrictions, when the profile obeys them ([`crate::turns`]).
+    pub turns: Option<TurnReport>,
 }
 
 /// A routable graph of one profile: the largest connected component.
@@ -86,6 +103,20 @@ pub struct Graph {
     pub links: Vec<Link>,
     /// Intermediate shape points of each link from `a` to `b` (empty for straight links).
     pub shapes: Vec<Vec<(f64, f64)>>,
+    /// Links `0..road_links` are the road links (points snap onto them); the rest are copies made
+    /// by turn restrictions ([`crate::turns`]), `copy_of_link[i]` the road link of link
+    /// `road_links + i`.
+    pub road_links: usize,
+    pub copy_of_link: Vec<u32>,
+    /// Nodes `0..road_nodes` are the junctions; the rest are copies made by turn restrictions,
+    /// `copy_of_node[i]` the junction of node `road_nodes + i`.
+    pub road_nodes: usize,
+    pub copy_of_node: Vec<u32>,
+    /// Copies of each road link and node (compressed rows; empty without restrictions).
+    link_copies_first: Vec<u32>,
+    link_copies: Vec<u32>,
+    node_copies_first: Vec<u32>,
+    node_copies: Vec<u32>,
     out_first: Vec<u32>,
     out_arcs: Vec<Arc>,
     in_first: Vec<u32>,
@@ -240,21 +271,151 @@ impl Graph {
         let lon = node_source.iter().map(|&i| road.nodes[i].lon).collect();
         let lat = node_source.iter().map(|&i| road.nodes[i].lat).collect();
         let nn = node_source.len();
-        let (out_first, out_arcs) = csr(nn, &kept_links, false);
-        let (in_first, in_arcs) = csr(nn, &kept_links, true);
-        Graph {
+        let mut graph = Graph {
             mode: profile.mode,
             node_source,
             lon,
             lat,
-            links: kept_links,
+            links: Vec::new(),
             shapes: kept_shapes,
-            out_first,
-            out_arcs,
-            in_first,
-            in_arcs,
+            road_links: 0,
+            copy_of_link: Vec::new(),
+            road_nodes: nn,
+            copy_of_node: Vec::new(),
+            link_copies_first: Vec::new(),
+            link_copies: Vec::new(),
+            node_copies_first: Vec::new(),
+            node_copies: Vec::new(),
+            out_first: Vec::new(),
+            out_arcs: Vec::new(),
+            in_first: Vec::new(),
+            in_arcs: Vec::new(),
             report,
+        };
+        graph.set_links(kept_links, Vec::new(), Vec::new());
+        if profile.turn_restrictions {
+            let (g, turns) = crate::turns::apply(graph, road);
+            graph = g;
+            graph.report.turns = Some(turns);
         }
+        graph
+    }
+
+    /// Install the links (road links first, then `copy_of_link.len()` copies) and node copies,
+    /// and rebuild the adjacency.
+    pub(crate) fn set_links(&mut self, links: Vec<Link>, copy_of_link: Vec<u32>, copy_of_node: Vec<u32>) {
+        let n = self.node_source.len();
+        self.road_links = links.len() - copy_of_link.len();
+        self.road_nodes = n - copy_of_node.len();
+        (self.out_first, self.out_arcs) = csr(n, &links, false);
+        (self.in_first, self.in_arcs) = csr(n, &links, true);
+        self.links = links;
+        let rows = |count: usize, of: &[u32], base: usize| -> (Vec<u32>, Vec<u32>) {
+            if of.is_empty() {
+                return (Vec::new(), Vec::new());
+            }
+            let mut first = vec![0u32; count + 1];
+            for &x in of {
+                first[x as usize + 1] += 1;
+            }
+            for i in 0..count {
+                first[i + 1] += first[i];
+            }
+            let mut next = first.clone();
+            let mut items = vec![0u32; of.len()];
+            for (i, &x) in of.iter().enumerate() {
+                items[next[x as usize] as usize] = (base + i) as u32;
+                next[x as usize] += 1;
+            }
+            (first, items)
+        };
+        (self.link_copies_first, self.link_copies) = rows(self.road_links, &copy_of_link, self.road_links);
+        (self.node_copies_first, self.node_copies) = rows(self.road_nodes, &copy_of_node, self.road_nodes);
+        self.copy_of_link = copy_of_link;
+        self.copy_of_node = copy_of_node;
+    }
+
+    /// The road link a link belongs to (itself for a road link).
+    pub fn road_link(&self, link: usize) -> usize {
+        if link < self.road_links {
+            link
+        } else {
+            self.copy_of_link[link - self.road_links] as usize
+        }
+    }
+
+    /// The junction a node stands for (itself unless it is a turn-restriction copy).
+    pub fn junction(&self, node: u32) -> u32 {
+        if (node as usize) < self.road_nodes {
+            node
+        } else {
+            self.copy_of_node[node as usize - self.road_nodes]
+        }
+    }
+
+    /// A road link and its copies.
+    pub fn members(&self, road_link: usize) -> impl Iterator<Item = usize> + '_ {
+        let copies: &[u32] = if self.link_copies_first.is_empty() {
+            &[]
+        } else {
+            &self.link_copies
+                [self.link_copies_first[road_link] as usize..self.link_copies_first[road_link + 1] as usize]
+        };
+        std::iter::once(road_link).chain(copies.iter().map(|&c| c as usize))
+    }
+
+    /// A junction and its copies: every node standing at it.
+    pub fn at_junction(&self, junction: u32) -> impl Iterator<Item = u32> + '_ {
+        let j = junction as usize;
+        let copies: &[u32] = if self.node_copies_first.is_empty() {
+            &[]
+        } else {
+            &self.node_copies[self.node_copies_first[j] as usize..self.node_copies_first[j + 1] as usize]
+        };
+        std::iter::once(junction).chain(copies.iter().copied())
+    }
+
+    /// Ends of a road link for a point on it (see [`LinkEnds`]).
+    pub fn ends(&self, road_link: usize) -> LinkEnds {
+        let l = &self.links[road_link];
+        let (a, b) = (self.junction(l.a), self.junction(l.b));
+        let mut e = LinkEnds {
+            a,
+            b,
+            forward: false,
+            backward: false,
+            exit_a: a,
+            exit_b: b,
+        };
+        for m in self.members(road_link) {
+            let m = &self.links[m];
+            if m.forward {
+                e.forward = true;
+                if m.a == a {
+                    e.exit_b = m.b;
+                }
+            }
+            if m.backward {
+                e.backward = true;
+                if m.b == b {
+                    e.exit_a = m.a;
+                }
+            }
+        }
+        e
+    }
+
+    /// Nodes from which a point on a road link is reached when travelling it from its `a` end
+    /// (`from_a`) or its `b` end: the tails of the link and its copies in that direction.
+    pub fn entries(&self, road_link: usize, from_a: bool) -> impl Iterator<Item = u32> + '_ {
+        self.members(road_link).filter_map(move |m| {
+            let m = &self.links[m];
+            match from_a {
+                true if m.forward => Some(m.a),
+                false if m.backward => Some(m.b),
+                _ => None,
+            }
+        })
     }
 
     pub fn node_count(&self) -> usize {
@@ -433,6 +594,7 @@ mod tests {
                 .collect(),
             edges,
             source: "test".into(),
+            turn_restrictions: Vec::new(),
         }
     }
 

@@ -55,8 +55,16 @@ pub struct HazardReport {
     pub slowed_links: usize,
 }
 
-/// Apply per-link depths (metres, 0 = dry; one per graph link) to `costs`.
-pub fn apply_depths(costs: &mut LinkCosts, depth_m: &[f64], threshold_m: f64, slowdown: Slowdown) -> HazardReport {
+/// Apply per-link depths (metres, 0 = dry; one per graph link) to `costs`. Links from
+/// `road_links` on are turn-restriction copies of road links ([`crate::graph::Graph::road_links`]):
+/// they are changed like the others but not counted again in the report.
+pub fn apply_depths(
+    costs: &mut LinkCosts,
+    depth_m: &[f64],
+    threshold_m: f64,
+    slowdown: Slowdown,
+    road_links: usize,
+) -> HazardReport {
     assert_eq!(depth_m.len(), costs.open.len(), "one depth per link");
     let mut r = HazardReport {
         threshold_m,
@@ -66,24 +74,27 @@ pub fn apply_depths(costs: &mut LinkCosts, depth_m: &[f64], threshold_m: f64, sl
         if d <= 0.0 || !d.is_finite() {
             continue;
         }
-        r.wet_links += 1;
-        if d > threshold_m {
-            if costs.open[l] {
-                costs.open[l] = false;
-                r.closed_links += 1;
-                r.closed_km += costs.length_m[l] / 1000.0;
-            }
-            continue;
-        }
-        if slowdown == Slowdown::Pregnolato {
+        let counted = l < road_links;
+        let mut closed = costs.open[l] && d > threshold_m;
+        let mut slowed = false;
+        if d <= threshold_m && slowdown == Slowdown::Pregnolato {
             let share = pregnolato_speed_share(d);
             if share <= 0.0 {
-                costs.open[l] = false;
-                r.closed_links += 1;
-                r.closed_km += costs.length_m[l] / 1000.0;
+                closed = costs.open[l];
             } else if share < 1.0 {
                 costs.time_s[l] /= share;
-                r.slowed_links += 1;
+                slowed = true;
+            }
+        }
+        if closed {
+            costs.open[l] = false;
+        }
+        if counted {
+            r.wet_links += 1;
+            r.slowed_links += slowed as usize;
+            if closed {
+                r.closed_links += 1;
+                r.closed_km += costs.length_m[l] / 1000.0;
             }
         }
     }
@@ -111,7 +122,7 @@ mod tests {
             time_s: vec![10.0; 4],
             open: vec![true; 4],
         };
-        let r = apply_depths(&mut c, &[0.0, 0.1, 0.15, 0.2], 0.15, Slowdown::Pregnolato);
+        let r = apply_depths(&mut c, &[0.0, 0.1, 0.15, 0.2], 0.15, Slowdown::Pregnolato, 4);
         assert_eq!(c.open, vec![true, true, true, false]);
         assert_eq!(r.closed_links, 1);
         assert_eq!(r.wet_links, 3);

@@ -55,7 +55,8 @@ pub struct AreaOptions {
 }
 
 /// Reached pieces of every link within `limit` (metres or seconds; `node_cost` in nano-units as
-/// the sweeps give them). Piece costs are in metres or seconds.
+/// the sweeps give them). Piece costs are in metres or seconds. Pieces name road links: travel
+/// along a turn-restriction copy of a link ([`crate::turns`]) is a piece of the road link.
 pub fn reached_pieces(at: &Attach<'_>, node_cost: &[Cost2], sources: &[Snap], limit: f64) -> Vec<Piece> {
     let g = at.graph;
     let links = &at.cust.links;
@@ -84,6 +85,8 @@ pub fn reached_pieces(at: &Attach<'_>, node_cost: &[Cost2], sources: &[Snap], li
             let f = if w > 0.0 { ((limit - cb) / w).min(1.0) } else { 1.0 };
             covered.push((1.0 - f, 1.0, cb + f * w, cb));
         }
+        let road = g.road_link(li);
+        let e = g.ends(road);
         for s in sources.iter().filter(|s| s.link as usize == li) {
             if at.leave(s).is_none() {
                 continue; // on a closed link
@@ -99,18 +102,18 @@ pub fn reached_pieces(at: &Attach<'_>, node_cost: &[Cost2], sources: &[Snap], li
                 continue;
             }
             let reach = if w > 0.0 { (limit - c0) / w } else { 1.0 };
-            if l.forward {
+            if e.forward {
                 let t = (x + reach).min(1.0);
                 covered.push((x, t, c0, c0 + (t - x) * w));
             }
-            if l.backward {
+            if e.backward {
                 let f = (x - reach).max(0.0);
                 covered.push((f, x, c0 + (x - f) * w, c0));
             }
         }
         for &(from, to, cost_from, cost_to) in covered.iter() {
             out.push(Piece {
-                link: li as u32,
+                link: road as u32,
                 from,
                 to,
                 cost_from,

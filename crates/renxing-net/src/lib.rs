@@ -13,7 +13,8 @@
 //!   milliseconds, elimination-tree queries and PHAST sweeps;
 //! - [`matrix`]: many-to-many matrices (streamed in blocks), nearest-k, one-to-all trees;
 //! - [`hazard`]: flood depths per link → closed and slowed links (a scenario's link costs);
-//! - [`isochrone`]: reached network pieces and reachable-area polygons for cost limits.
+//! - [`isochrone`]: reached network pieces and reachable-area polygons for cost limits;
+//! - [`turns`]: turn restrictions (via nodes and via ways) built into the graph as node copies.
 
 pub mod access;
 pub mod cch;
@@ -27,5 +28,6 @@ pub mod road;
 pub mod snap;
 #[cfg(test)]
 mod test_city;
+pub mod turns;
 
 pub use road::{Oneway, RoadData, RoadEdge, RoadNode};

@@ -27,7 +27,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use crate::access::{Metric, a_to_point, b_to_point, point_to_a, point_to_b};
+use crate::access::Metric;
 use crate::cch::{Cost2, Customized, LANES, UNREACHED, add, better, from_units, to_units};
 use crate::graph::Graph;
 use crate::snap::Snap;
@@ -91,31 +91,46 @@ impl Attach<'_> {
 
     /// A point on a closed link: cut off, unless it stands exactly on one of the link's nodes —
     /// then it is at that junction, whose other links may be open.
-    fn on_closed(&self, s: &Snap) -> Option<Vec<(u32, Cost2)>> {
+    fn on_closed(&self, s: &Snap, arriving: bool) -> Option<Vec<(u32, Cost2)>> {
         let li = s.link as usize;
-        let l = &self.graph.links[li];
-        if s.along_m <= 0.0 {
-            Some(vec![(l.a, self.partial(li, 0.0, s.offset_m))])
+        let (l, e) = (&self.graph.links[li], self.graph.ends(li));
+        let at = if s.along_m <= 0.0 {
+            e.a
         } else if s.along_m >= l.length_m {
-            Some(vec![(l.b, self.partial(li, 0.0, s.offset_m))])
+            e.b
         } else {
-            None
+            return None;
+        };
+        Some(self.at_junction(at, arriving, self.partial(li, 0.0, s.offset_m)))
+    }
+
+    /// A point standing on junction `j`: it leaves from the junction itself and is reached by
+    /// arriving there along any link (any copy of the junction, under turn restrictions).
+    fn at_junction(&self, j: u32, arriving: bool, c: Cost2) -> Vec<(u32, Cost2)> {
+        if arriving {
+            self.graph.at_junction(j).map(|v| (v, c)).collect()
+        } else {
+            vec![(j, c)]
         }
     }
 
     /// Nodes a point can travel to, with the cost of getting there; `None` on a closed link.
     pub fn leave(&self, s: &Snap) -> Option<Vec<(u32, Cost2)>> {
         if !self.usable(s) {
-            return self.on_closed(s);
+            return self.on_closed(s, false);
         }
         let li = s.link as usize;
-        let l = &self.graph.links[li];
+        let (l, e) = (&self.graph.links[li], self.graph.ends(li));
         let mut v = Vec::with_capacity(2);
-        if point_to_a(l, s.along_m) {
-            v.push((l.a, self.partial(li, s.along_m, s.offset_m)));
+        if s.along_m <= 0.0 {
+            v.push((e.a, self.partial(li, 0.0, s.offset_m)));
+        } else if e.backward {
+            v.push((e.exit_a, self.partial(li, s.along_m, s.offset_m)));
         }
-        if point_to_b(l, s.along_m) {
-            v.push((l.b, self.partial(li, l.length_m - s.along_m, s.offset_m)));
+        if s.along_m >= l.length_m {
+            v.push((e.b, self.partial(li, 0.0, s.offset_m)));
+        } else if e.forward {
+            v.push((e.exit_b, self.partial(li, l.length_m - s.along_m, s.offset_m)));
         }
         Some(v)
     }
@@ -123,16 +138,22 @@ impl Attach<'_> {
     /// Nodes from which a point can be reached, with the cost of the last stretch.
     pub fn enter(&self, s: &Snap) -> Option<Vec<(u32, Cost2)>> {
         if !self.usable(s) {
-            return self.on_closed(s);
+            return self.on_closed(s, true);
         }
         let li = s.link as usize;
-        let l = &self.graph.links[li];
+        let (g, l, e) = (self.graph, &self.graph.links[li], self.graph.ends(li));
         let mut v = Vec::with_capacity(2);
-        if a_to_point(l, s.along_m) {
-            v.push((l.a, self.partial(li, s.along_m, s.offset_m)));
+        if s.along_m <= 0.0 {
+            v.extend(self.at_junction(e.a, true, self.partial(li, 0.0, s.offset_m)));
+        } else if e.forward {
+            let c = self.partial(li, s.along_m, s.offset_m);
+            v.extend(g.entries(li, true).map(|n| (n, c)));
         }
-        if b_to_point(l, s.along_m) {
-            v.push((l.b, self.partial(li, l.length_m - s.along_m, s.offset_m)));
+        if s.along_m >= l.length_m {
+            v.extend(self.at_junction(e.b, true, self.partial(li, 0.0, s.offset_m)));
+        } else if e.backward {
+            let c = self.partial(li, l.length_m - s.along_m, s.offset_m);
+            v.extend(g.entries(li, false).map(|n| (n, c)));
         }
         Some(v)
     }
@@ -143,7 +164,7 @@ impl Attach<'_> {
             return None;
         }
         let li = o.link as usize;
-        let l = &self.graph.links[li];
+        let l = self.graph.ends(li);
         let ok = (d.along_m >= o.along_m && l.forward) || (d.along_m <= o.along_m && l.backward);
         ok.then(|| {
             let c = self.partial(li, (d.along_m - o.along_m).abs(), o.offset_m);

@@ -48,6 +48,9 @@ pub struct Profile {
     pub mode: Mode,
     /// Whether one-way rules apply.
     pub oneway: bool,
+    /// Whether turn restrictions apply ([`crate::turns`]).
+    #[serde(default)]
+    pub turn_restrictions: bool,
     /// Speed in km/h per `highway` class; classes absent here are not routable.
     pub speeds_kmh: BTreeMap<String, f64>,
 }

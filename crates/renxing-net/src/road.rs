@@ -44,11 +44,39 @@ pub struct RoadEdge {
     pub shape: Vec<(f64, f64)>,
 }
 
+/// Where a turn restriction turns: at one junction, or along a chain of ways.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TurnVia {
+    /// Index into [`RoadData::nodes`].
+    Node(usize),
+    /// Source ids of the via ways (`way/<id>`), in the order the source lists them.
+    Ways(Vec<String>),
+}
+
+/// A turn restriction for motor cars, as the source states it (OSM `type=restriction`
+/// relations): from one of the `from` ways, through `via`, onto one of the `to` ways.
+/// [`crate::turns`] resolves it onto a graph.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnRestriction {
+    /// Identifier in the source (`relation/<id>`), for reports.
+    pub source_id: String,
+    /// The `restriction` value (`no_left_turn`, `only_straight_on`…).
+    pub value: String,
+    /// `only_*` (every other continuation is forbidden) rather than `no_*`.
+    pub only: bool,
+    /// Source ids (`way/<id>`) of the `from` and `to` ways, as on [`RoadEdge::source_id`].
+    pub from: Vec<String>,
+    pub via: TurnVia,
+    pub to: Vec<String>,
+}
+
 /// A road network as imported.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RoadData {
     pub nodes: Vec<RoadNode>,
     pub edges: Vec<RoadEdge>,
+    /// Turn restrictions for motor cars (empty when the source has none or cannot carry them).
+    pub turn_restrictions: Vec<TurnRestriction>,
     /// Where it came from (file path), for reports.
     pub source: String,
 }
@@ -86,9 +114,22 @@ impl RoadData {
                 ..e.clone()
             })
             .collect();
+        let turn_restrictions = self
+            .turn_restrictions
+            .iter()
+            .filter_map(|r| {
+                let via = match &r.via {
+                    TurnVia::Node(n) if new_id[*n] == usize::MAX => return None,
+                    TurnVia::Node(n) => TurnVia::Node(new_id[*n]),
+                    TurnVia::Ways(w) => TurnVia::Ways(w.clone()),
+                };
+                Some(TurnRestriction { via, ..r.clone() })
+            })
+            .collect();
         RoadData {
             nodes,
             edges,
+            turn_restrictions,
             source: format!(
                 "{} clipped to {lon_min:.4},{lat_min:.4},{lon_max:.4},{lat_max:.4}",
                 self.source

@@ -63,8 +63,8 @@ impl SnapIndex {
     pub fn new(graph: &Graph) -> SnapIndex {
         let proj = LocalProjection::for_points(graph.lon.iter().copied().zip(graph.lat.iter().copied()))
             .unwrap_or(LocalProjection::new(0.0, 0.0));
-        let mut segs = Vec::with_capacity(graph.links.len());
-        for li in 0..graph.links.len() {
+        let mut segs = Vec::with_capacity(graph.road_links);
+        for li in 0..graph.road_links {
             let pts: Vec<(f64, f64)> = graph
                 .link_polyline(li)
                 .into_iter()
@@ -300,6 +300,7 @@ mod tests {
                 nodes,
                 edges,
                 source: "t".into(),
+                turn_restrictions: Vec::new(),
             },
             &Profile::builtin(Mode::Walk),
         );

@@ -61,5 +61,6 @@ pub fn city(side: usize, seed: u64) -> RoadData {
         nodes,
         edges,
         source: "test city".into(),
+        turn_restrictions: Vec::new(),
     }
 }

@@ -177,7 +177,7 @@ pub fn result_layers(input: &ReportInput) -> Vec<Layer> {
             ("length_m", FieldType::Real),
             ("source_id", FieldType::Text),
         ]),
-        features: (0..g.links.len())
+        features: (0..g.road_links)
             .map(|li| {
                 let line: Vec<Coord<f64>> = g.link_polyline(li).into_iter().map(|(x, y)| Coord { x, y }).collect();
                 let l = &g.links[li];
