@@ -125,12 +125,13 @@ pub fn disaggregate_by_road_length(
     totals: &[Option<f64>],
     source: &str,
 ) -> PopulationSet {
-    let mut w = vec![0.0; graph.node_count()];
-    for l in &graph.links {
-        w[l.a as usize] += l.length_m / 2.0;
-        w[l.b as usize] += l.length_m / 2.0;
+    // Road links and junctions only: turn-restriction copies would count twice.
+    let mut w = vec![0.0; graph.road_nodes];
+    for l in &graph.links[..graph.road_links] {
+        w[graph.junction(l.a) as usize] += l.length_m / 2.0;
+        w[graph.junction(l.b) as usize] += l.length_m / 2.0;
     }
-    let places = (0..graph.node_count())
+    let places = (0..graph.road_nodes)
         .map(|i| (format!("node{i}"), graph.lon[i], graph.lat[i], w[i]))
         .collect();
     share_totals(

@@ -956,7 +956,10 @@ pub fn roads_with_report(osm: &OsmData) -> (RoadData, RoadImportReport) {
     skipped.sort();
     report.ways_skipped = skipped;
 
-    let road_ways: HashSet<i64> = runs_of.iter().map(|(w, _)| w.id).collect();
+    let road_ways: HashMap<i64, (i64, i64)> = runs_of
+        .iter()
+        .map(|(w, _)| (w.id, (w.refs[0], w.refs[w.refs.len() - 1])))
+        .collect();
     let mut skipped: HashMap<String, usize> = HashMap::new();
     for r in &osm.restrictions {
         report.restrictions_seen += 1;
@@ -983,9 +986,14 @@ pub fn roads_with_report(osm: &OsmData) -> (RoadData, RoadImportReport) {
 ///   `restriction:conditional` value) are left out: a plan works with the permanent network.
 /// - **Members**: at least one `from` and one `to` way, and either one `via` node or one or more
 ///   `via` ways; every member way must be a road of the file and the via node a road junction.
+///   As OSM requires, each `from` and `to` way must start or end at the via node (or at an end of
+///   a via way): a way running through the via would make the turn ambiguous.
+/// - `restriction:conditional` next to a plain value is ignored: the plain value holds.
+///
+/// `road_ways` maps each road way to its first and last node.
 pub fn turn_restriction_of(
     r: &OsmRelation,
-    road_ways: &HashSet<i64>,
+    road_ways: &HashMap<i64, (i64, i64)>,
     road_nodes: &HashMap<i64, usize>,
 ) -> std::result::Result<TurnRestriction, String> {
     let value = [
@@ -1034,6 +1042,29 @@ pub fn turn_restriction_of(
     if from.is_empty() || to.is_empty() {
         return Err("no from or no to way".to_string());
     }
+    if !matches!((via_nodes.len(), via_ways.is_empty()), (1, true) | (0, false)) {
+        return Err("via must be one node or one or more ways".to_string());
+    }
+    if from
+        .iter()
+        .chain(&to)
+        .chain(&via_ways)
+        .any(|w| !road_ways.contains_key(w))
+    {
+        return Err("member way not a road of the file".to_string());
+    }
+    let ends = |w: &i64| road_ways[w];
+    let via_ends: HashSet<i64> = match via_nodes.as_slice() {
+        [n] if via_ways.is_empty() => HashSet::from([*n]),
+        _ => via_ways.iter().flat_map(|w| [ends(w).0, ends(w).1]).collect(),
+    };
+    if from
+        .iter()
+        .chain(&to)
+        .any(|w| !via_ends.contains(&ends(w).0) && !via_ends.contains(&ends(w).1))
+    {
+        return Err("from or to way does not start or end at the via".to_string());
+    }
     let via = match (via_nodes.as_slice(), via_ways.is_empty()) {
         ([n], true) => match road_nodes.get(n) {
             Some(&i) => TurnVia::Node(i),
@@ -1042,9 +1073,6 @@ pub fn turn_restriction_of(
         ([], false) => TurnVia::Ways(via_ways.iter().map(|w| format!("way/{w}")).collect()),
         _ => return Err("via must be one node or one or more ways".to_string()),
     };
-    if from.iter().chain(&to).chain(&via_ways).any(|w| !road_ways.contains(w)) {
-        return Err("member way not a road of the file".to_string());
-    }
     Ok(TurnRestriction {
         source_id: format!("relation/{}", r.id),
         value: value.to_string(),
@@ -1640,6 +1668,97 @@ mod tests {
         let p = dir.path().join(name);
         std::fs::write(&p, text).unwrap();
         p
+    }
+
+    #[test]
+    fn turn_restriction_rules() {
+        // Ways: 1 from node 10 to 11, 2 from 11 to 12, 3 from 9 through 11 to 13, 4 from 12 to 14.
+        let ways: HashMap<i64, (i64, i64)> = [(1, (10, 11)), (2, (11, 12)), (3, (9, 13)), (4, (12, 14))].into();
+        let nodes: HashMap<i64, usize> = [(11, 0), (12, 1)].into();
+        let rel = |tags: &[(&str, &str)], from: i64, via: Option<i64>, via_way: Option<i64>, to: i64| OsmRelation {
+            id: 7,
+            tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            members: [(from, "from"), (to, "to")]
+                .into_iter()
+                .chain(via_way.map(|w| (w, "via")))
+                .map(|(way_id, role)| OsmMember {
+                    way_id,
+                    role: role.into(),
+                })
+                .collect(),
+            node_members: via.map(|n| (n, "via".to_string())).into_iter().collect(),
+        };
+        let of = |r: &OsmRelation| turn_restriction_of(r, &ways, &nodes);
+        let t = of(&rel(&[("restriction", "no_left_turn")], 1, Some(11), None, 2)).unwrap();
+        assert_eq!(
+            (t.value.as_str(), t.only, t.via.clone()),
+            ("no_left_turn", false, TurnVia::Node(0))
+        );
+        assert_eq!(
+            (t.from, t.to, t.source_id),
+            (
+                vec!["way/1".to_string()],
+                vec!["way/2".to_string()],
+                "relation/7".into()
+            )
+        );
+        // The car-specific key wins over the general one.
+        let t = of(&rel(
+            &[
+                ("restriction", "no_left_turn"),
+                ("restriction:motorcar", "only_straight_on"),
+            ],
+            1,
+            Some(11),
+            None,
+            2,
+        ));
+        assert!(t.unwrap().only);
+        let err = |tags: &[(&str, &str)], from, via, via_way, to| of(&rel(tags, from, via, via_way, to)).unwrap_err();
+        assert_eq!(
+            err(&[("restriction:hgv", "no_left_turn")], 1, Some(11), None, 2),
+            "not for motor cars (restriction:hgv)"
+        );
+        assert_eq!(
+            err(
+                &[("restriction", "no_left_turn"), ("except", "bus;motorcar")],
+                1,
+                Some(11),
+                None,
+                2
+            ),
+            "motor cars excepted (except=…)"
+        );
+        assert_eq!(
+            err(
+                &[("restriction", "no_left_turn"), ("hour_on", "07:00")],
+                1,
+                Some(11),
+                None,
+                2
+            ),
+            "time-limited (day_on/hour_on)"
+        );
+        assert_eq!(
+            err(&[("restriction", "give_way")], 1, Some(11), None, 2),
+            "unknown restriction value 'give_way'"
+        );
+        // Way 3 runs through node 11: ambiguous, refused.
+        assert_eq!(
+            err(&[("restriction", "no_left_turn")], 3, Some(11), None, 2),
+            "from or to way does not start or end at the via"
+        );
+        assert_eq!(
+            err(&[("restriction", "no_left_turn")], 1, Some(11), None, 99),
+            "member way not a road of the file"
+        );
+        // Through a via way: from 1, along 2, onto 4.
+        let t = of(&rel(&[("restriction", "no_u_turn")], 1, None, Some(2), 4)).unwrap();
+        assert_eq!(t.via, TurnVia::Ways(vec!["way/2".into()]));
+        assert_eq!(
+            err(&[("restriction", "no_u_turn")], 1, Some(11), Some(2), 4),
+            "via must be one node or one or more ways"
+        );
     }
 
     fn kinds(f: &[Facility]) -> Vec<(&'static str, usize, usize, f64)> {

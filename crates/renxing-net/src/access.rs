@@ -271,17 +271,6 @@ impl NearestField {
     }
 }
 
-// A point at `along` metres on link (a, b) is joined to its end nodes in the directions the link
-// allows — and, when it lies exactly on an end node, to that node in both directions (a point at
-// a junction can leave by any arc of the junction, whatever the one-way rule of the link it was
-// snapped onto).
-pub(crate) fn a_to_point(l: &crate::graph::Link, along: f64) -> bool {
-    l.forward || along <= 0.0
-}
-pub(crate) fn b_to_point(l: &crate::graph::Link, along: f64) -> bool {
-    l.backward || along >= l.length_m
-}
-
 /// Shortest distances (metres) from one node to all nodes, plain Dijkstra over out-arcs; the
 /// textbook reference the multi-source search is tested against.
 pub fn dijkstra_distances(graph: &Graph, source: u32) -> Vec<f64> {
@@ -318,14 +307,23 @@ pub fn nearest_by_plain_dijkstra(graph: &Graph, origin: u32, destinations: &[Sna
     destinations
         .iter()
         .map(|s| {
-            let l = &graph.links[s.link as usize];
-            let via_a = if a_to_point(l, s.along_m) {
-                d[l.a as usize] + s.along_m
+            let li = s.link as usize;
+            let (l, e) = (&graph.links[li], graph.ends(li));
+            // From the tails that may enter the link in each direction (every copy of a
+            // junction the point stands on).
+            let best =
+                |nodes: &mut dyn Iterator<Item = u32>| nodes.map(|n| d[n as usize]).fold(f64::INFINITY, f64::min);
+            let via_a = if s.along_m <= 0.0 {
+                best(&mut graph.at_junction(e.a))
+            } else if e.forward {
+                best(&mut graph.entries(li, true)) + s.along_m
             } else {
                 f64::INFINITY
             };
-            let via_b = if b_to_point(l, s.along_m) {
-                d[l.b as usize] + l.length_m - s.along_m
+            let via_b = if s.along_m >= l.length_m {
+                best(&mut graph.at_junction(e.b))
+            } else if e.backward {
+                best(&mut graph.entries(li, false)) + l.length_m - s.along_m
             } else {
                 f64::INFINITY
             };

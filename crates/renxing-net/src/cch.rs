@@ -632,7 +632,8 @@ impl<'c> Customized<'c> {
 
     /// Cost of the best path from the `from` seeds to the `to` seeds (graph node, initial cost),
     /// and its links in travel order with the direction each is used in (`true` = from `a` to
-    /// `b`). `None` when there is no path. For many queries, reuse a [`RouteQuery`].
+    /// `b`). `None` when there is no path. For many queries, reuse a [`RouteQuery`]. On a graph
+    /// with turn restrictions the links may be copies: [`Graph::road_link`] names their road link.
     pub fn route(&self, from: &[(u32, Cost2)], to: &[(u32, Cost2)]) -> Option<(Cost2, Vec<(u32, bool)>)> {
         RouteQuery::new(self.cch).route(self, from, to)
     }

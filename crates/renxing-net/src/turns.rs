@@ -217,7 +217,13 @@ pub fn forbidden_sequences(graph: &Graph, road: &RoadData, report: &mut TurnRepo
                     turn_patterns(&froms, &[], &tos, &arcs.out[v as usize], r.only, pair_ok)
                 }
             }
-            TurnVia::Ways(_) => via_way_patterns(links, &arcs, &from, via_ways.as_ref().unwrap(), &to, r.only, pair_ok),
+            // Through via ways the to arc never shares a link with the last via arc; a U-turn
+            // there is onto the from way's other carriageway or itself, both named by `to`.
+            TurnVia::Ways(_) => {
+                via_way_patterns(links, &arcs, &from, via_ways.as_ref().unwrap(), &to, r.only, |p, t| {
+                    arc_link(p) != arc_link(t)
+                })
+            }
         };
         let why = match found {
             Ok(p) if !p.is_empty() => {
@@ -347,7 +353,9 @@ fn via_way_patterns(
             .copied()
             .filter(|x| to.contains(&arc_link(*x)))
             .collect();
-        let mut p = turn_patterns(&[f], &path, &tos, &arcs.out[end as usize], only, pair_ok)?;
+        let Ok(mut p) = turn_patterns(&[f], &path, &tos, &arcs.out[end as usize], only, pair_ok) else {
+            continue;
+        };
         if only {
             // Leaving the via path early is a departure too.
             let mut prefix = vec![f];
@@ -416,7 +424,8 @@ impl Automaton {
             for (x, t) in kids {
                 let f = a.step(a.fail[s as usize], x);
                 a.fail[t as usize] = f;
-                a.forbidden[t as usize] |= a.forbidden[f as usize];
+                // Past a completed pattern (its suffix, or its parent) nothing is reachable.
+                a.forbidden[t as usize] |= a.forbidden[f as usize] || a.forbidden[s as usize];
                 queue.push_back(t);
             }
         }
