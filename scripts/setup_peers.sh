@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install the Python peer tools used by scripts/compare_networkx.py into a virtualenv OUTSIDE the
+# Install the Python peer tools used by scripts/compare_networkx.py and scripts/spopt_site.py into a virtualenv OUTSIDE the
 # repository ($HOME/.cache/peers/venv, override with PEERS_VENV). Idempotent: an existing venv is
 # reused and pip skips packages that are already installed. pandana is optional (it needs a
 # compiler toolchain on some platforms): if it fails to install, the script says so and continues.
@@ -19,6 +19,8 @@ PIP="$VENV/bin/pip"
 "$PIP" install --quiet --upgrade pip
 "$PIP" install --quiet networkx scipy numpy pandas tifffile imagecodecs shapely  # shapely/tifffile: tests/reference scripts
 
+"$PIP" install --quiet spopt pulp  # facility siting peer (spopt 0.7 + CBC through PuLP)
+
 if "$PIP" install --quiet pandana; then
     echo "pandana installed"
 else
@@ -27,7 +29,7 @@ fi
 
 "$VENV/bin/python" - <<'PY'
 import importlib
-for name in ("networkx", "scipy", "numpy", "pandas", "pandana"):
+for name in ("networkx", "scipy", "numpy", "pandas", "spopt", "pulp", "pandana"):
     try:
         m = importlib.import_module(name)
         print(f"{name:10s} {getattr(m, '__version__', '?')}")

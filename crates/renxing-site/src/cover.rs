@@ -1,0 +1,286 @@
+//! Coverage models: LSCP, LSCP-B and MCLP. A demand point is covered by a site when their cost
+//! is at most the service cost S (`d_ij ≤ S`, as spopt computes it). Demand points with the same
+//! covering set are one row of the MILP (their weights added), so city grids with many points
+//! per street block stay small.
+//!
+//! - **LSCP**: `min Σ_j c_j y_j` s.t. `Σ_{j: d_ij ≤ S} y_j ≥ 1` for every demand point i;
+//!   `y_j ∈ {0,1}`, `y_j = 1` for pre-selected sites; `c_j` = 1, or the site cost when costs are
+//!   given (then the objective is the total cost). A demand point no site covers makes the model
+//!   infeasible; they are all named.
+//! - **LSCP-B**: first LSCP (its optimum `P*`), then `max Σ_i u_i` s.t.
+//!   `Σ_{j: d_ij ≤ S} y_j ≥ 1 + u_i`, `Σ_j c_j y_j = P*`, `u_i ∈ {0,1}`: among the cheapest full
+//!   covers, the one covering most demand points twice. The objective is the number of demand
+//!   points covered at least twice. (spopt's LSCPB also counts points with fewer than two sites
+//!   in range as backed up, so its objective is larger by that number; the sites chosen agree.)
+//! - **MCLP**: `max Σ_i w_i z_i` s.t. `z_i ≤ Σ_{j: d_ij ≤ S} y_j`, `Σ_j y_j = p` (or
+//!   `Σ_j c_j y_j ≤ budget`), `0 ≤ z_i ≤ 1` (integral at the optimum once y is), `y_j ∈ {0,1}`.
+//!   At scale: [`crate::heuristic::mclp`] with its Lagrangian bound.
+
+use highs::{Col, Sense};
+
+use crate::heuristic::{self, CoverGroups, Limits};
+use crate::milp::{Milp, MilpOutcome};
+use crate::solution::Outcome;
+use crate::{Instance, Method, SiteError, Spec};
+
+/// MILPs with at most this many coverage nonzeros are solved exactly by `Method::Auto`.
+const AUTO_EXACT_NONZEROS: usize = 400_000;
+
+/// Covering sets (distinct), with the number of demand points and their weight per set.
+pub(crate) struct Rows {
+    pub sets: Vec<Vec<u32>>,
+    pub count: Vec<usize>,
+    pub weight: Vec<f64>,
+}
+
+/// Distinct covering sets of the instance at `service`; fails naming every demand point no
+/// site covers when `all_needed`.
+pub(crate) fn rows(inst: &Instance, service: f64, all_needed: bool, model: &str) -> Result<Rows, SiteError> {
+    let cov = inst.coverage(service);
+    if all_needed {
+        let lost: Vec<String> = (0..inst.n_demand())
+            .filter(|&i| cov.of(i).is_empty())
+            .map(|i| {
+                let near = inst.costs.row(i).iter().cloned().fold(f64::INFINITY, f64::min);
+                if near.is_finite() {
+                    format!("{} (nearest site at {near:.1})", inst.demand_ids[i])
+                } else {
+                    format!("{} (no site reachable)", inst.demand_ids[i])
+                }
+            })
+            .collect();
+        if !lost.is_empty() {
+            return Err(SiteError::infeasible(
+                model,
+                format!(
+                    "{} demand point(s) have no candidate site within the service cost {service}",
+                    lost.len()
+                ),
+                lost,
+            ));
+        }
+    }
+    let mut out = Rows {
+        sets: Vec::new(),
+        count: Vec::new(),
+        weight: Vec::new(),
+    };
+    for (set, members) in cov.groups() {
+        out.sets.push(set);
+        out.count.push(members.len());
+        out.weight.push(members.iter().map(|&i| inst.weights[i as usize]).sum());
+    }
+    Ok(out)
+}
+
+fn site_cols(milp: &mut Milp, inst: &Instance, cost: impl Fn(usize) -> f64) -> Vec<Col> {
+    (0..inst.n_sites())
+        .map(|j| milp.binary(cost(j), inst.sites[j].preselected.then_some(true)))
+        .collect()
+}
+
+fn chosen(values: &[f64], cols: &[Col]) -> Vec<usize> {
+    cols.iter()
+        .enumerate()
+        .filter(|(_, c)| values[c.index()] > 0.5)
+        .map(|(j, _)| j)
+        .collect()
+}
+
+/// LSCP.
+pub(crate) fn lscp(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteError> {
+    let service = spec.service.expect("checked");
+    let rows = rows(inst, service, true, "lscp")?;
+    let (selected, objective, bound) = solve_lscp(inst, &rows, spec)?;
+    Ok(Outcome {
+        selected,
+        assignment: None,
+        objective,
+        bound,
+        method: "HiGHS MILP (set cover over distinct covering sets)".into(),
+    })
+}
+
+fn solve_lscp(inst: &Instance, rows: &Rows, spec: &Spec) -> Result<(Vec<usize>, f64, f64), SiteError> {
+    let mut milp = Milp::new();
+    let y = site_cols(&mut milp, inst, |j| inst.sites[j].cost);
+    for set in &rows.sets {
+        let terms: Vec<(Col, f64)> = set.iter().map(|&j| (y[j as usize], 1.0)).collect();
+        milp.row(1.0, f64::INFINITY, &terms);
+    }
+    milp.start_from(greedy_cover(inst, rows));
+    let s = milp.solve(Sense::Minimise, &spec.milp(), "lscp")?;
+    Ok((chosen(&s.values, &y), s.objective, s.bound))
+}
+
+/// A feasible cover by cost-effectiveness (weighted greedy set cover), as a start for HiGHS.
+fn greedy_cover(inst: &Instance, rows: &Rows) -> Vec<f64> {
+    let m = inst.n_sites();
+    let mut open = vec![false; m];
+    let mut covered = vec![false; rows.sets.len()];
+    let mut by_site = vec![Vec::new(); m];
+    for (g, s) in rows.sets.iter().enumerate() {
+        for &j in s {
+            by_site[j as usize].push(g);
+        }
+    }
+    for j in 0..m {
+        if inst.sites[j].preselected {
+            open[j] = true;
+            by_site[j].iter().for_each(|&g| covered[g] = true);
+        }
+    }
+    loop {
+        let best = (0..m)
+            .filter(|&j| !open[j])
+            .map(|j| (j, by_site[j].iter().filter(|&&g| !covered[g]).count()))
+            .filter(|&(_, n)| n > 0)
+            .max_by(|a, b| {
+                let ea = a.1 as f64 / inst.sites[a.0].cost.max(1e-12);
+                let eb = b.1 as f64 / inst.sites[b.0].cost.max(1e-12);
+                ea.total_cmp(&eb).then(b.0.cmp(&a.0))
+            });
+        match best {
+            Some((j, _)) => {
+                open[j] = true;
+                by_site[j].iter().for_each(|&g| covered[g] = true);
+            }
+            None => break,
+        }
+    }
+    open.iter().map(|&o| if o { 1.0 } else { 0.0 }).collect()
+}
+
+/// LSCP-B.
+pub(crate) fn lscp_b(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteError> {
+    let service = spec.service.expect("checked");
+    let rows = rows(inst, service, true, "lscp-b")?;
+    let (first, cost_star, _) = solve_lscp(inst, &rows, spec)?;
+    let mut milp = Milp::new();
+    let y = site_cols(&mut milp, inst, |_| 0.0);
+    let mut start: Vec<f64> = (0..inst.n_sites())
+        .map(|j| if first.contains(&j) { 1.0 } else { 0.0 })
+        .collect();
+    for (g, set) in rows.sets.iter().enumerate() {
+        if set.len() < 2 {
+            // Cannot be covered twice, but must be covered.
+            milp.row(1.0, f64::INFINITY, &[(y[set[0] as usize], 1.0)]);
+            continue;
+        }
+        let u = milp.binary(rows.count[g] as f64, None);
+        let twice = set.iter().filter(|&&j| first.contains(&(j as usize))).count() >= 2;
+        start.push(if twice { 1.0 } else { 0.0 });
+        let mut terms: Vec<(Col, f64)> = set.iter().map(|&j| (y[j as usize], 1.0)).collect();
+        terms.push((u, -1.0));
+        milp.row(1.0, f64::INFINITY, &terms);
+    }
+    let budget: Vec<(Col, f64)> = y.iter().enumerate().map(|(j, &c)| (c, inst.sites[j].cost)).collect();
+    let tol = 1e-9 * cost_star.abs().max(1.0);
+    milp.row(cost_star - tol, cost_star + tol, &budget);
+    milp.start_from(start);
+    let s = milp.solve(Sense::Maximise, &spec.milp(), "lscp-b")?;
+    Ok(Outcome {
+        selected: chosen(&s.values, &y),
+        assignment: None,
+        objective: s.objective.round(),
+        bound: if s.outcome == MilpOutcome::Optimal {
+            s.objective.round()
+        } else {
+            s.bound
+        },
+        method: format!(
+            "HiGHS MILP: set cover (minimum {cost_star}), then most demand points covered twice at that minimum"
+        ),
+    })
+}
+
+/// MCLP.
+pub(crate) fn mclp(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteError> {
+    let service = spec.service.expect("checked");
+    let rows = rows(inst, service, false, "mclp")?;
+    let pre = inst.preselected();
+    let nonzeros: usize = rows.sets.iter().map(Vec::len).sum();
+    let heuristic_allowed = spec.budget.is_none();
+    let use_heuristic = heuristic_allowed
+        && match spec.method {
+            Method::Heuristic => true,
+            Method::Exact => false,
+            Method::Auto => nonzeros > AUTO_EXACT_NONZEROS,
+        };
+    let groups = CoverGroups::new(rows.sets.clone(), rows.weight.clone(), inst.n_sites());
+    let warm = if heuristic_allowed {
+        let limits = Limits {
+            gap_target: if use_heuristic { spec.gap_target } else { 0.0 },
+            max_iterations: if use_heuristic { 1000 } else { 200 },
+            seconds: spec.time_limit.unwrap_or(60.0) * if use_heuristic { 1.0 } else { 0.2 },
+        };
+        Some(heuristic::mclp(
+            &groups,
+            inst.n_sites(),
+            &pre,
+            spec.p.expect("checked"),
+            limits,
+        ))
+    } else {
+        None
+    };
+    if let Some(h) = &warm
+        && (use_heuristic || h.bound - h.objective <= 1e-9 * h.bound.abs().max(1.0))
+    {
+        return Ok(Outcome {
+            selected: h.selected.clone(),
+            assignment: None,
+            objective: h.objective,
+            bound: h.bound,
+            method: format!(
+                "greedy + swaps, Lagrangian upper bound ({} subgradient iterations)",
+                h.iterations
+            ),
+        });
+    }
+    let mut milp = Milp::new();
+    let y = site_cols(&mut milp, inst, |_| 0.0);
+    for (g, set) in rows.sets.iter().enumerate() {
+        let z = milp.continuous(rows.weight[g], 0.0, 1.0);
+        let mut terms: Vec<(Col, f64)> = set.iter().map(|&j| (y[j as usize], -1.0)).collect();
+        terms.push((z, 1.0));
+        milp.row(f64::NEG_INFINITY, 0.0, &terms);
+    }
+    add_count_or_budget(&mut milp, inst, spec, &y);
+    if let Some(h) = &warm {
+        let mut start: Vec<f64> = (0..inst.n_sites())
+            .map(|j| if h.selected.contains(&j) { 1.0 } else { 0.0 })
+            .collect();
+        for set in &rows.sets {
+            start.push(if set.iter().any(|&j| start[j as usize] > 0.5) {
+                1.0
+            } else {
+                0.0
+            });
+        }
+        milp.start_from(start);
+    }
+    let s = milp.solve(Sense::Maximise, &spec.milp(), "mclp")?;
+    Ok(Outcome {
+        selected: chosen(&s.values, &y),
+        assignment: None,
+        objective: s.objective,
+        bound: s.bound,
+        method: "HiGHS MILP (one row per distinct covering set)".into(),
+    })
+}
+
+/// `Σ y = p` or `Σ c·y ≤ budget`.
+pub(crate) fn add_count_or_budget(milp: &mut Milp, inst: &Instance, spec: &Spec, y: &[Col]) {
+    match (spec.p, spec.budget) {
+        (Some(p), _) => {
+            let terms: Vec<(Col, f64)> = y.iter().map(|&c| (c, 1.0)).collect();
+            milp.row(p as f64, p as f64, &terms);
+        }
+        (None, Some(b)) => {
+            let terms: Vec<(Col, f64)> = y.iter().enumerate().map(|(j, &c)| (c, inst.sites[j].cost)).collect();
+            milp.row(f64::NEG_INFINITY, b, &terms);
+        }
+        (None, None) => unreachable!("checked: p or budget"),
+    }
+}
