@@ -36,6 +36,15 @@ Inputs
                       be present exactly once.
                       --costs-format dense: header `<anything>,<site ids...>`, one row per demand
                       id (first column); columns/rows are re-ordered to the candidates/demand files.
+  --costs euclidean   no cost file: cost = great-circle (haversine) distance in metres between each
+                      demand point's lon/lat and each candidate's lon/lat, R = 6371008.8 m,
+                      2R*asin(min(1, sqrt(h))), h = sin^2(dphi/2) + cos(phi1)cos(phi2)sin^2(dlambda/2),
+                      vectorised numpy float64 (row blocks of 4096 demand points). lon/lat columns
+                      of both files: --lon-col/--lat-col, else the first of long/lon/lng/longitude/x
+                      and lat/latitude/y (as for --make-site-costs). Demand id column:
+                      --demand-id-col, else id, else NAME, else the first column with unique
+                      values. Building this matrix is timed in seconds_build (and on its own in
+                      seconds_costs), not in seconds_read. --costs-format is ignored.
   --site-costs SC.csv p-dispersion only: long CSV with columns from,to,cost (site ids). A missing
                       (a,b) falls back to (b,a); the diagonal is 0.
   All ids are read as text (e.g. "060750479.01" stays as written).
@@ -53,8 +62,14 @@ ids in candidates-file order), objective (PuLP objective value; CBC's solution f
 continuous variables to ~8 significant digits, so p-center's W and p-dispersion's D come out
 rounded, e.g. 7403.0638: use max_cost / min_pairwise_cost for exact values), seconds_total (from process start,
 interpreter start-up and imports included; start-up read from /proc on Linux), seconds_read
-(reading CSVs, building the matrix), seconds_build (spopt from_cost_matrix), seconds_solve
-(spopt .solve, i.e. CBC), n_demand, n_sites, and per model:
+(reading CSVs, building the matrix from a cost file), seconds_build (spopt from_cost_matrix,
+plus the haversine matrix with --costs euclidean; that part alone is seconds_costs), seconds_solve
+(spopt .solve, i.e. CBC), peak_rss_mb (this Python process's peak resident set size,
+getrusage(RUSAGE_SELF).ru_maxrss / 1024, taken just before the JSON is written),
+peak_rss_children_mb (RUSAGE_CHILDREN, i.e. the CBC runs; Linux carries the parent's RSS at
+fork time into a child's maxrss, so this is never below the Python RSS at the fork and only tells
+CBC's own peak when that is larger),
+n_demand, n_sites, and per model:
   p-median/cp-median  total_weight, weighted_mean_cost (= objective / total weight), spopt_mean_dist,
                       max_assigned_load / capacity facts for cp-median
   p-center            max_cost (max over demand of the cost to its nearest selected site)
@@ -89,6 +104,7 @@ def _startup_offset():
 _STARTUP = _startup_offset()
 
 import argparse  # noqa: E402
+import resource  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import sys  # noqa: E402
@@ -273,6 +289,49 @@ def haversine_m(lon1, lat1, lon2, lat2):
     return 2.0 * EARTH_R * math.asin(min(1.0, math.sqrt(h)))
 
 
+def haversine_matrix(lon1, lat1, lon2, lat2, block=4096):
+    """Great-circle distance in metres, rows = points (lon1, lat1), columns = (lon2, lat2)."""
+    lon1, lat1, lon2, lat2 = (np.asarray(a, dtype=np.float64) for a in (lon1, lat1, lon2, lat2))
+    p1, l1 = np.radians(lat1), np.radians(lon1)
+    p2, l2 = np.radians(lat2), np.radians(lon2)
+    cos2 = np.cos(p2)
+    out = np.empty((p1.size, p2.size), dtype=np.float64)
+    for a in range(0, p1.size, block):
+        b = min(a + block, p1.size)
+        dphi = p2[None, :] - p1[a:b, None]
+        dlam = l2[None, :] - l1[a:b, None]
+        h = np.sin(dphi / 2.0) ** 2 + (np.cos(p1[a:b])[:, None] * cos2[None, :]) * np.sin(dlam / 2.0) ** 2
+        np.sqrt(h, out=h)
+        np.minimum(h, 1.0, out=h)
+        np.arcsin(h, out=h)
+        out[a:b] = (2.0 * EARTH_R) * h
+    return out
+
+
+def lonlat(df, args, what):
+    lon_c = args.lon_col or next((c for c in ("long", "lon", "lng", "longitude", "x") if c in df.columns), None)
+    lat_c = args.lat_col or next((c for c in ("lat", "latitude", "y") if c in df.columns), None)
+    if lon_c is None or lat_c is None or lon_c not in df.columns or lat_c not in df.columns:
+        raise InputError(f"cannot find lon/lat columns in the {what} file {list(df.columns)}; "
+                         "give --lon-col/--lat-col")
+    lon = to_float(df[lon_c], f"{what} {lon_c}")
+    lat = to_float(df[lat_c], f"{what} {lat_c}")
+    if np.any(np.abs(lat) > 90) or np.any(np.abs(lon) > 360):
+        raise InputError(f"{what} lon/lat out of range (columns {lon_c}, {lat_c})")
+    return lon, lat
+
+
+def pick_demand_id_col_plain(dem, wanted):
+    if wanted:
+        if wanted not in dem.columns:
+            raise InputError(f"--demand-id-col {wanted!r} not in demand columns {list(dem.columns)}")
+        return wanted
+    for c in ["id", "NAME"] + list(dem.columns):
+        if c in dem.columns and dem[c].nunique() == len(dem):
+            return c
+    raise InputError("no demand-file column has unique values; give --demand-id-col")
+
+
 def make_site_costs(args):
     cand = read_text_csv(args.candidates)
     scol = pick_site_id_col(cand, args.site_id_col)
@@ -344,6 +403,9 @@ def main(argv=None):
 
 
 def write_json(path, obj):
+    if isinstance(obj, dict):
+        obj["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+        obj["peak_rss_children_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     text = json.dumps(obj, indent=2)
     if path:
         with open(path, "w") as fh:
@@ -386,6 +448,7 @@ def run(args):
 
     out = {"model": args.model}
     demand_ids, weights, weight_col, cost = None, None, None, None
+    euclid = None  # (demand lon, lat, site lon, lat) when --costs euclidean: built in the build phase
     if args.model == "p-dispersion":
         if not args.site_costs:
             raise InputError("p-dispersion needs --site-costs (long CSV from,to,cost)")
@@ -394,21 +457,27 @@ def run(args):
         if not (args.demand and args.costs):
             raise InputError("--demand and --costs are required")
         dem = read_text_csv(args.demand)
-        costs = read_text_csv(args.costs)
-        if args.costs_format == "long":
+        if args.costs == "euclidean":
+            dem_id_col = pick_demand_id_col_plain(dem, args.demand_id_col)
+            demand_ids = unique_ids(dem[dem_id_col], "demand")
+            euclid = lonlat(dem, args, "demand") + lonlat(cand, args, "candidates")
+            out["costs"] = "euclidean (haversine, metres)"
+        elif args.costs_format == "long":
+            costs = read_text_csv(args.costs)
             dcol, scol, ccol = detect_long_cols(costs, site_ids, dem, args.long_cols)
             dem_id_col = pick_demand_id_col(dem, args.demand_id_col, set(costs[dcol]))
             demand_ids = unique_ids(dem[dem_id_col], "demand")
             cost = build_matrix_long(costs, dcol, scol, ccol, demand_ids, site_ids)
             out["long_cols"] = [dcol, scol, ccol]
         else:
+            costs = read_text_csv(args.costs)
             dem_id_col = pick_demand_id_col(dem, args.demand_id_col, set(costs[costs.columns[0]]))
             demand_ids = unique_ids(dem[dem_id_col], "demand")
             cost = build_matrix_dense(costs, demand_ids, site_ids)
         weight_col, weights = pick_weight(dem, args.weight_col)
         out["demand_id_col"] = dem_id_col
         out["weight_col"] = weight_col
-    if not np.all(np.isfinite(cost)):
+    if cost is not None and not np.all(np.isfinite(cost)):
         raise InputError("cost matrix has non-finite values")
     seconds_read = time.perf_counter() - t_read
     out["site_id_col"] = site_col
@@ -421,6 +490,9 @@ def run(args):
     solver = pulp.PULP_CBC_CMD(**opts)
 
     t_build = time.perf_counter()
+    if euclid is not None:
+        cost = haversine_matrix(*euclid)
+        out["seconds_costs"] = time.perf_counter() - t_build
     m = args.model
     try:
         model = build_model(m, args, cost, weights, capacities, predefined, solver)

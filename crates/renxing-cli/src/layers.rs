@@ -15,7 +15,7 @@ pub fn parse_crs(s: &str, what: &str) -> Result<Crs> {
 }
 
 /// Where the road network comes from: exactly one of an OSM file, node + edge CSV, GraphML.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct RoadSource {
     pub osm: Option<std::path::PathBuf>,
     pub nodes: Option<std::path::PathBuf>,

@@ -10,6 +10,7 @@ mod project;
 mod risk;
 mod route;
 mod run;
+mod site;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -134,6 +135,82 @@ enum Command {
         out: PathBuf,
         #[arg(long)]
         timings: bool,
+    },
+    /// Facility siting: LSCP, LSCP-B, MCLP, p-median, p-center, p-dispersion and capacitated
+    /// models, exact (HiGHS) or with a proven bound at scale; writes result.json, assignment.csv
+    /// and result.gpkg into --out (docs/siting.md).
+    Site {
+        /// lscp, lscp-b, mclp, p-median, p-center, p-dispersion, cp-median or cmclp.
+        #[arg(long)]
+        model: String,
+        /// Demand CSV: id, weight, optional lon/lat (columns detected or named).
+        #[arg(long)]
+        demand: PathBuf,
+        /// Candidate sites CSV: id, optional lon/lat, capacity, cost, preselected.
+        #[arg(long)]
+        candidates: PathBuf,
+        /// Cost matrix CSV (long: one row per pair; or dense), or `euclidean` (great-circle
+        /// metres); omit to compute it on the road network (--osm, --nodes/--edges or --graphml).
+        #[arg(long)]
+        costs: Option<String>,
+        /// Number of open sites, pre-selected ones included.
+        #[arg(long)]
+        p: Option<usize>,
+        /// Number of new sites beside the pre-selected ones (instead of --p).
+        #[arg(long)]
+        add: Option<usize>,
+        /// Total site cost allowed instead of p (MCLP, p-median, capacitated models).
+        #[arg(long)]
+        budget: Option<f64>,
+        /// Service cost (coverage radius) in the matrix's unit: metres or seconds.
+        #[arg(long)]
+        service: Option<f64>,
+        /// Candidates column with capacities (capacitated models).
+        #[arg(long)]
+        capacity_col: Option<String>,
+        /// Candidates column with site costs (budgets; LSCP minimises total cost).
+        #[arg(long)]
+        site_cost_col: Option<String>,
+        /// Candidates column flagging pre-selected (existing) sites: 1/0, true/false, yes/no.
+        #[arg(long)]
+        preselected_col: Option<String>,
+        /// Demand column with weights (default: weight, population, pop, POP2000, demand).
+        #[arg(long)]
+        weight_col: Option<String>,
+        #[arg(long)]
+        demand_id_col: Option<String>,
+        #[arg(long)]
+        site_id_col: Option<String>,
+        /// Long cost file columns DEMAND,SITE,COST (default: detected from the ids and names).
+        #[arg(long, value_delimiter = ',')]
+        cost_columns: Option<Vec<String>>,
+        /// Pairs missing from a long cost file are unreachable instead of an error.
+        #[arg(long)]
+        allow_missing: bool,
+        /// p-dispersion: site-to-site costs (CSV from,to,cost); default great-circle metres.
+        #[arg(long)]
+        site_costs: Option<PathBuf>,
+        /// Capacitated models: a demand point may be split between sites.
+        #[arg(long)]
+        split: bool,
+        /// Capacitated models: pre-selected sites must be filled to capacity.
+        #[arg(long)]
+        fill_preselected: bool,
+        /// auto (exact when small, else heuristic + bound), exact or heuristic.
+        #[arg(long, default_value = "auto")]
+        method: String,
+        /// Heuristics stop at this relative gap to the proven bound.
+        #[arg(long, default_value_t = 0.001)]
+        gap: f64,
+        /// Seconds allowed to the solver (best answer and its gap when reached).
+        #[arg(long)]
+        time_limit: Option<f64>,
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        net: NetArgs,
     },
     /// Earthquake scenario damage and flood damage with five-grade risk zoning, from a risk
     /// project file (see docs/risk.md); writes results.gpkg, summary.json and report.html.
@@ -343,6 +420,86 @@ fn main() -> ExitCode {
                 off_road_m: off_road,
                 out,
                 timings,
+            })
+        })(),
+        Command::Site {
+            model,
+            demand,
+            candidates,
+            costs,
+            p,
+            add,
+            budget,
+            service,
+            capacity_col,
+            site_cost_col,
+            preselected_col,
+            weight_col,
+            demand_id_col,
+            site_id_col,
+            cost_columns,
+            allow_missing,
+            site_costs,
+            split,
+            fill_preselected,
+            method,
+            gap,
+            time_limit,
+            seed,
+            out,
+            net,
+        } => (|| {
+            let has_roads = net.roads.osm.is_some() || net.roads.nodes.is_some() || net.roads.graphml.is_some();
+            let quiet = net.quiet;
+            let (net, crs) = net.resolve()?;
+            let costs = match costs.as_deref() {
+                Some(c) if has_roads => anyhow::bail!("--costs {c} and a road network were both given: choose one"),
+                Some("euclidean") => site::CostSource::Euclidean,
+                Some(path) => site::CostSource::File(PathBuf::from(path)),
+                None if has_roads => site::CostSource::Network(Box::new(net)),
+                None => anyhow::bail!(
+                    "give the costs: --costs FILE (long or dense CSV), --costs euclidean, or a road network (--osm, --nodes/--edges, --graphml)"
+                ),
+            };
+            let (cost_demand, cost_site, cost_value) = match cost_columns {
+                None => (None, None, None),
+                Some(v) if v.len() == 3 => (Some(v[0].clone()), Some(v[1].clone()), Some(v[2].clone())),
+                Some(v) => anyhow::bail!(
+                    "--cost-columns: give DEMAND,SITE,COST (three names), not {}",
+                    v.join(",")
+                ),
+            };
+            site::run_site(&site::SiteArgs {
+                model: model.parse().map_err(|e: String| anyhow::anyhow!("--model: {e}"))?,
+                demand,
+                candidates,
+                costs,
+                crs,
+                columns: renxing_site::input::Columns {
+                    demand_id: demand_id_col,
+                    weight: weight_col,
+                    site_id: site_id_col,
+                    capacity: capacity_col,
+                    site_cost: site_cost_col,
+                    preselected: preselected_col,
+                    cost_demand,
+                    cost_site,
+                    cost_value,
+                    allow_missing,
+                },
+                p,
+                add,
+                budget,
+                service,
+                site_costs,
+                split,
+                fill_preselected,
+                method: method.parse().map_err(|e: String| anyhow::anyhow!("--method: {e}"))?,
+                gap,
+                time_limit,
+                seed,
+                out,
+                quiet,
             })
         })(),
         Command::Access {

@@ -21,6 +21,8 @@ pub struct Project {
     pub shelters: SheltersSection,
     #[serde(default)]
     pub exam: ExamSection,
+    /// Optional siting analysis: new sites beside the shelters (docs/project-file.md).
+    pub siting: Option<SitingSection>,
     /// Folder of the project file; relative paths resolve against it.
     #[serde(skip)]
     pub base: PathBuf,
@@ -234,4 +236,35 @@ impl Project {
 pub fn resolve_against(base: &Path, p: &Path) -> PathBuf {
     let joined = if p.is_absolute() { p.to_path_buf() } else { base.join(p) };
     joined.canonicalize().unwrap_or(joined)
+}
+
+/// `[siting]`: choose `add` new sites (among road junctions or given points) beside the
+/// project's shelters, to serve the most people within the service walking distance.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SitingSection {
+    /// mclp (default), p-median, p-center, lscp, lscp-b.
+    #[serde(default = "default_siting_model")]
+    pub model: String,
+    /// Number of new sites.
+    pub add: usize,
+    /// Walking distance counted as served (m); default: the standard's emergency shelter distance.
+    pub service_m: Option<f64>,
+    /// CSV of candidate points (id, lon, lat); default: road junctions inside the units.
+    pub candidates: Option<PathBuf>,
+    #[serde(default = "default_crs")]
+    pub crs: String,
+    /// Junction candidates: one per grid cell of this size (m).
+    #[serde(default = "default_cell_m")]
+    pub candidate_cell_m: f64,
+    /// Seconds allowed to the solver.
+    pub time_limit: Option<f64>,
+}
+
+fn default_siting_model() -> String {
+    "mclp".into()
+}
+
+fn default_cell_m() -> f64 {
+    250.0
 }

@@ -190,6 +190,60 @@ pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOu
         timings: timings.clone(),
     };
     write_outputs(out, &input)?;
+    if let Some(sec) = &project.siting {
+        let model: renxing_site::Model = sec.model.parse().map_err(|e: String| anyhow!("[siting] model: {e}"))?;
+        if matches!(
+            model,
+            renxing_site::Model::PDispersion | renxing_site::Model::CpMedian | renxing_site::Model::Cmclp
+        ) {
+            bail!(
+                "[siting] model {model}: use mclp, p-median, p-center, lscp or lscp-b here (no capacities or site distances in a project yet)"
+            );
+        }
+        let service_m = match sec.service_m {
+            Some(d) if d.is_finite() && d > 0.0 => d,
+            Some(d) => bail!("[siting] service_m = {d}: give metres > 0"),
+            None => params.emergency_distance_m,
+        };
+        if !(sec.candidate_cell_m.is_finite() && sec.candidate_cell_m > 0.0) {
+            bail!("[siting] candidate_cell_m = {}: give metres > 0", sec.candidate_cell_m);
+        }
+        let candidates = match &sec.candidates {
+            None => None,
+            Some(p) => {
+                let pts = crate::layers::load_points(&project.resolve(p), parse_crs(&sec.crs, "[siting] crs")?)?;
+                Some(pts.into_iter().map(|p| (p.id, p.lon, p.lat)).collect())
+            }
+        };
+        let line = crate::site::run_project_siting(
+            &crate::site::ProjectSiting {
+                model,
+                add: sec.add,
+                service_m,
+                candidates,
+                cell_m: sec.candidate_cell_m,
+                roads: crate::layers::RoadSource {
+                    osm: n.osm.as_ref().map(|p| project.resolve(p)),
+                    nodes: n.nodes.as_ref().map(|p| project.resolve(p)),
+                    edges: n.edges.as_ref().map(|p| project.resolve(p)),
+                    graphml: n.graphml.as_ref().map(|p| project.resolve(p)),
+                    crs: net_crs,
+                    directed: n.directed,
+                },
+                graph: &graph,
+                units: &units,
+                population: &population.points,
+                shelters: &shelters,
+                max_snap_m: project.exam.max_snap_m,
+                time_limit: sec.time_limit,
+                quiet,
+            },
+            out,
+        )?;
+        if !quiet {
+            bar.suspend(|| eprintln!("{line}"));
+        }
+    }
     step(7, &mut timings);
     bar.finish_and_clear();
     Ok(RunOutcome {
