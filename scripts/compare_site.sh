@@ -176,7 +176,7 @@ def fmt_num(x, nd=2):
     return "–" if x is None else f"{x:.{nd}f}"
 
 def fmt_obj(x):
-    return "–" if x is None else f"{x:.10g}"
+    return "–" if x is None else f"{x:.12g}"
 
 o_rx, o_sp = obj_rx(rx), obj_sp(sp)
 rel = None

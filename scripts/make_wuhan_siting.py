@@ -7,8 +7,8 @@ Input: /work/shared/data/cn/wuhan/wuhan_pop_age20plus_sum.tif (WorldPop, float32
 The grid is read with tifffile and its GeoTIFF tags (ModelTiepoint, ModelPixelScale,
 GeoKeyDirectory). The CRS is GEOGRAPHIC: EPSG:4326 (WGS 84), angular unit degree, raster type
 PixelIsArea, pixel size 3 arc-seconds (0.000833333 deg). The "100 m" pixels are therefore only
-nominal: at Wuhan's latitude (~30.5 N) one pixel is ~92.7 m north-south by ~79.9 m east-west,
-so a 5x5 block ("~500 m cell") is ~463 m x ~400 m (~0.185 km2). The script refuses any other CRS
+nominal: at Wuhan's latitude (~30.67 N) one pixel is ~92.7 m north-south by ~79.7 m east-west,
+so a 5x5 block ("~500 m cell") is ~463 m x ~399 m (~0.185 km2). The script refuses any other CRS
 (projected grids, non-degree units) rather than guess.
 
 Aggregation: pixels are summed in float64 over 5x5 blocks (block row r = pixel rows 5r..5r+4,

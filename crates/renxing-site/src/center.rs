@@ -275,7 +275,8 @@ pub(crate) fn p_dispersion(inst: &Instance, spec: &Spec) -> Result<Outcome, Site
         selected,
         assignment: None,
         objective,
-        bound: levels[lo],
+        // Pairs without a finite cost can make the chosen set better than every level.
+        bound: levels[lo].max(objective),
         method: format!(
             "bisection over {} distinct site-to-site costs ({steps} independent-set MILPs)",
             levels.len()

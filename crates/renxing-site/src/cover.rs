@@ -23,9 +23,6 @@ use crate::milp::{Milp, MilpOutcome};
 use crate::solution::Outcome;
 use crate::{Instance, Method, SiteError, Spec};
 
-/// MILPs with at most this many coverage nonzeros are solved exactly by `Method::Auto`.
-const AUTO_EXACT_NONZEROS: usize = 400_000;
-
 /// Covering sets (distinct), with the number of demand points and their weight per set.
 pub(crate) struct Rows {
     pub sets: Vec<Vec<u32>>,
@@ -155,7 +152,12 @@ fn greedy_cover(inst: &Instance, rows: &Rows) -> Vec<f64> {
 pub(crate) fn lscp_b(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteError> {
     let service = spec.service.expect("checked");
     let rows = rows(inst, service, true, "lscp-b")?;
-    let (first, cost_star, _) = solve_lscp(inst, &rows, spec)?;
+    let (first, cost_star, first_bound) = solve_lscp(inst, &rows, spec)?;
+    if cost_star - first_bound > 1e-9 * cost_star.abs().max(1.0) {
+        return Err(SiteError::invalid(format!(
+            "lscp-b: the time limit stopped the first stage (minimum cover) at {cost_star} with a bound of {first_bound}; allow more time"
+        )));
+    }
     let mut milp = Milp::new();
     let y = site_cols(&mut milp, inst, |_| 0.0);
     let mut start: Vec<f64> = (0..inst.n_sites())
@@ -199,19 +201,14 @@ pub(crate) fn mclp(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteError> {
     let service = spec.service.expect("checked");
     let rows = rows(inst, service, false, "mclp")?;
     let pre = inst.preselected();
-    let nonzeros: usize = rows.sets.iter().map(Vec::len).sum();
     let heuristic_allowed = spec.budget.is_none();
-    let use_heuristic = heuristic_allowed
-        && match spec.method {
-            Method::Heuristic => true,
-            Method::Exact => false,
-            Method::Auto => nonzeros > AUTO_EXACT_NONZEROS,
-        };
+    let use_heuristic = heuristic_allowed && spec.method == Method::Heuristic;
+    let entries = inst.n_demand() * inst.n_sites();
     let groups = CoverGroups::new(rows.sets.clone(), rows.weight.clone(), inst.n_sites());
     let warm = if heuristic_allowed {
         let limits = Limits {
             gap_target: if use_heuristic { spec.gap_target } else { 0.0 },
-            max_iterations: if use_heuristic { 1000 } else { 200 },
+            max_iterations: if use_heuristic { 1000 } else { 300 },
             seconds: spec.time_limit.unwrap_or(60.0) * if use_heuristic { 1.0 } else { 0.2 },
         };
         Some(heuristic::mclp(
@@ -260,13 +257,23 @@ pub(crate) fn mclp(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteError> {
         }
         milp.start_from(start);
     }
-    let s = milp.solve(Sense::Maximise, &spec.milp(), "mclp")?;
+    let opts = spec.milp_for(entries);
+    let s = milp.solve(Sense::Maximise, &opts, "mclp")?;
+    // The Lagrangian bound may be the tighter one when HiGHS stopped at the gap target.
+    let bound = warm.as_ref().map_or(s.bound, |h| s.bound.min(h.bound));
     Ok(Outcome {
         selected: chosen(&s.values, &y),
         assignment: None,
         objective: s.objective,
-        bound: s.bound,
-        method: "HiGHS MILP (one row per distinct covering set)".into(),
+        bound: bound.max(s.objective),
+        method: if opts.rel_gap > 0.0 {
+            format!(
+                "HiGHS MILP (one row per distinct covering set) to a relative gap of {}",
+                opts.rel_gap
+            )
+        } else {
+            "HiGHS MILP (one row per distinct covering set)".into()
+        },
     })
 }
 

@@ -405,7 +405,7 @@ pub fn p_median(costs: &CostMatrix, weights: &[f64], pre: &[usize], p: usize, li
 }
 
 /// A cost for leaving a demand point unreached, far above any real total.
-const UNREACHED: f64 = 1e30;
+pub(crate) const UNREACHED: f64 = 1e30;
 
 /// Σ w·(cost to the nearest open site); unreached points count [`UNREACHED`] each.
 pub fn median_cost(costs: &CostMatrix, weights: &[f64], open: &[bool]) -> f64 {

@@ -72,6 +72,24 @@ pub(crate) fn p_median(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteErro
         None
     };
     if let Some(h) = &warm
+        && h.objective >= heuristic::UNREACHED
+    {
+        // Some demand point is left without a reachable open site: p sites cannot serve all.
+        let open: Vec<bool> = (0..inst.n_sites()).map(|j| h.selected.contains(&j)).collect();
+        let lost: Vec<String> = (0..inst.n_demand())
+            .filter(|&i| !(0..inst.n_sites()).any(|j| open[j] && inst.costs.get(i, j).is_finite()))
+            .map(|i| inst.demand_ids[i].clone())
+            .collect();
+        if use_heuristic {
+            return Err(SiteError::infeasible(
+                "p-median",
+                "the heuristic found no choice of p sites reaching every demand point (the exact method decides whether one exists)",
+                lost,
+            ));
+        }
+    }
+    if let Some(h) = &warm
+        && h.objective < heuristic::UNREACHED
         && (use_heuristic || h.objective - h.bound <= 1e-9 * h.objective.abs().max(1.0))
     {
         return Ok(Outcome {

@@ -14,6 +14,8 @@ pub struct MilpOptions {
     pub time_limit: Option<f64>,
     /// HiGHS `random_seed`.
     pub seed: u64,
+    /// Stop once the incumbent is proven within this relative gap (0 = optimal).
+    pub rel_gap: f64,
 }
 
 /// A MILP under construction.
@@ -88,12 +90,13 @@ impl Milp {
 
     /// Solve; `what` names the model in error messages.
     pub fn solve(self, sense: Sense, opts: &MilpOptions, what: &str) -> Result<MilpSolution, SiteError> {
+        let maximise = matches!(sense, Sense::Maximise);
         let mut model = self
             .pb
             .try_optimise(sense)
             .map_err(|e| solver(what, format!("{e:?}")))?;
         model.make_quiet();
-        set_opt(&mut model, "mip_rel_gap", 0.0, what)?;
+        set_opt(&mut model, "mip_rel_gap", opts.rel_gap, what)?;
         set_opt(&mut model, "mip_abs_gap", 1e-9, what)?;
         set_opt(&mut model, "threads", 1, what)?;
         set_opt(&mut model, "random_seed", (opts.seed % (i32::MAX as u64)) as i32, what)?;
@@ -127,15 +130,20 @@ impl Milp {
             s => return Err(solver(what, format!("HiGHS ended with status {s:?}"))),
         };
         let objective = solved.objective_value();
+        // HiGHS calls a run "optimal" once the gap target is met: then its dual bound is the
+        // proof; with a zero gap target the objective itself.
         let bound = match solved.double_info_value(c"mip_dual_bound") {
             Ok(b) if b.is_finite() => b,
-            _ => objective,
+            _ if outcome == MilpOutcome::Optimal => objective,
+            // Stopped early without a dual bound: nothing is proven.
+            _ if maximise => f64::INFINITY,
+            _ => f64::NEG_INFINITY,
         };
         let values = solved.get_solution().columns().to_vec();
         Ok(MilpSolution {
             values,
             objective,
-            bound: if outcome == MilpOutcome::Optimal {
+            bound: if outcome == MilpOutcome::Optimal && opts.rel_gap == 0.0 {
                 objective
             } else {
                 bound

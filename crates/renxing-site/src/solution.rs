@@ -83,6 +83,10 @@ impl FromStr for Model {
     }
 }
 
+/// `Method::Auto` solves instances of at most this many demand × site pairs to proven optimality;
+/// larger ones stop at the gap target with a proven bound.
+pub const AUTO_EXACT_ENTRIES: usize = 20_000_000;
+
 /// How to solve.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -144,11 +148,24 @@ impl Spec {
         }
     }
 
+    /// Exact MILP settings (relative gap 0).
     pub(crate) fn milp(&self) -> MilpOptions {
         MilpOptions {
             time_limit: self.time_limit,
             seed: self.seed,
+            rel_gap: 0.0,
         }
+    }
+
+    /// MILP settings for an instance of `entries` demand × site pairs: exact for `Exact` and
+    /// for small instances under `Auto` (at most [`AUTO_EXACT_ENTRIES`]), otherwise stopping at
+    /// the gap target.
+    pub(crate) fn milp_for(&self, entries: usize) -> MilpOptions {
+        let mut o = self.milp();
+        if self.method != Method::Exact && entries > AUTO_EXACT_ENTRIES {
+            o.rel_gap = self.gap_target;
+        }
+        o
     }
 }
 
@@ -250,6 +267,12 @@ pub fn solve(inst: &Instance, spec: &Spec) -> Result<Solution, SiteError> {
 }
 
 pub(crate) fn relative_gap(objective: f64, bound: f64) -> f64 {
+    if objective == bound {
+        return 0.0;
+    }
+    if !(objective.is_finite() && bound.is_finite()) {
+        return f64::INFINITY;
+    }
     let d = (objective - bound).abs();
     if d <= 1e-9 * objective.abs().max(1.0) {
         0.0
