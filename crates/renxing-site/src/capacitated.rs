@@ -52,18 +52,7 @@ fn check_capacity(inst: &Instance, spec: &Spec, model: &str) -> Result<(), SiteE
 pub(crate) fn cp_median(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteError> {
     let model = "cp-median";
     check_capacity(inst, spec, model)?;
-    let lost: Vec<String> = inst
-        .unreachable_demand()
-        .into_iter()
-        .map(|i| inst.demand_ids[i].clone())
-        .collect();
-    if !lost.is_empty() {
-        return Err(SiteError::infeasible(
-            model,
-            format!("{} demand point(s) reach no candidate site", lost.len()),
-            lost,
-        ));
-    }
+    inst.require_reachable(model)?;
     let total = inst.total_weight();
     let mut caps: Vec<f64> = (0..inst.n_sites()).map(|j| capacity(inst, j)).collect();
     let all: f64 = caps.iter().sum();

@@ -22,18 +22,7 @@ use crate::{CostMatrix, Instance, SiteError, Spec};
 
 pub(crate) fn p_center(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteError> {
     let p = spec.p.expect("checked");
-    let lost: Vec<String> = inst
-        .unreachable_demand()
-        .into_iter()
-        .map(|i| inst.demand_ids[i].clone())
-        .collect();
-    if !lost.is_empty() {
-        return Err(SiteError::infeasible(
-            "p-center",
-            format!("{} demand point(s) reach no candidate site", lost.len()),
-            lost,
-        ));
-    }
+    inst.require_reachable("p-center")?;
     let pre = inst.preselected();
     // No radius below any point's nearest site works.
     let floor = (0..inst.n_demand())

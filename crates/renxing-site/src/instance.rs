@@ -249,6 +249,24 @@ impl Instance {
         Coverage { offsets, sites }
     }
 
+    /// Fails, naming them, when some demand points reach no site at all (models that serve
+    /// every point).
+    pub fn require_reachable(&self, model: &str) -> Result<(), SiteError> {
+        let lost: Vec<String> = self
+            .unreachable_demand()
+            .into_iter()
+            .map(|i| self.demand_ids[i].clone())
+            .collect();
+        if lost.is_empty() {
+            return Ok(());
+        }
+        Err(SiteError::infeasible(
+            model,
+            format!("{} demand point(s) reach no candidate site", lost.len()),
+            lost,
+        ))
+    }
+
     /// Demand points no site reaches at all (every cost infinite).
     pub fn unreachable_demand(&self) -> Vec<usize> {
         (0..self.n_demand())

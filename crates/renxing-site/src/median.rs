@@ -32,18 +32,7 @@ use crate::{Instance, Method, SiteError, Spec};
 const AUTO_EXACT_NONZEROS: usize = 2_000_000;
 
 pub(crate) fn p_median(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteError> {
-    let lost: Vec<String> = inst
-        .unreachable_demand()
-        .into_iter()
-        .map(|i| inst.demand_ids[i].clone())
-        .collect();
-    if !lost.is_empty() {
-        return Err(SiteError::infeasible(
-            "p-median",
-            format!("{} demand point(s) reach no candidate site", lost.len()),
-            lost,
-        ));
-    }
+    inst.require_reachable("p-median")?;
     let pre = inst.preselected();
     let nonzeros: usize = (0..inst.n_demand())
         .map(|i| inst.costs.row(i).iter().filter(|c| c.is_finite()).count() * 2)
