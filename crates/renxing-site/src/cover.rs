@@ -206,11 +206,7 @@ pub(crate) fn mclp(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteError> {
     let entries = inst.n_demand() * inst.n_sites();
     let groups = CoverGroups::new(rows.sets.clone(), rows.weight.clone(), inst.n_sites());
     let warm = if heuristic_allowed {
-        let limits = Limits {
-            gap_target: if use_heuristic { spec.gap_target } else { 0.0 },
-            max_iterations: if use_heuristic { 1000 } else { 300 },
-            seconds: spec.time_limit.unwrap_or(60.0) * if use_heuristic { 1.0 } else { 0.2 },
-        };
+        let limits = Limits::for_spec(spec, use_heuristic, 300);
         Some(heuristic::mclp(
             &groups,
             inst.n_sites(),

@@ -86,6 +86,18 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// Limits for a run that either answers on its own (`alone`: the spec's gap target, the full
+    /// time) or warm-starts an exact MILP (gap 0, `warm_iterations`, a fifth of the time).
+    pub fn for_spec(spec: &crate::Spec, alone: bool, warm_iterations: usize) -> Limits {
+        Limits {
+            gap_target: if alone { spec.gap_target } else { 0.0 },
+            max_iterations: if alone { 1000 } else { warm_iterations },
+            seconds: spec.time_limit.unwrap_or(60.0) * if alone { 1.0 } else { 0.2 },
+        }
+    }
+}
+
 /// MCLP: greedy + swaps, with the Lagrangian upper bound. `p` counts the pre-selected sites.
 pub fn mclp(groups: &CoverGroups, n_sites: usize, pre: &[usize], p: usize, limits: Limits) -> Heuristic {
     let t = Instant::now();

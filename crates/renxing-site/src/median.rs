@@ -45,11 +45,7 @@ pub(crate) fn p_median(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteErro
             Method::Auto => nonzeros > AUTO_EXACT_NONZEROS,
         };
     let warm = if heuristic_allowed {
-        let limits = Limits {
-            gap_target: if use_heuristic { spec.gap_target } else { 0.0 },
-            max_iterations: if use_heuristic { 1000 } else { 100 },
-            seconds: spec.time_limit.unwrap_or(60.0) * if use_heuristic { 1.0 } else { 0.2 },
-        };
+        let limits = Limits::for_spec(spec, use_heuristic, 100);
         Some(heuristic::p_median(
             &inst.costs,
             &inst.weights,
