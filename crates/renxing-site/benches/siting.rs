@@ -65,11 +65,7 @@ fn bench_wuhan(c: &mut Criterion) {
         &dir.join("candidates.csv"),
         None,
         &Columns::default(),
-        |dp, sp| {
-            Ok(renxing_site::CostMatrix::from_fn(dp.len(), sp.len(), |i, j| {
-                renxing_site::instance::haversine_m(dp[i], sp[j])
-            }))
-        },
+        |dp, sp| Ok(renxing_site::CostMatrix::great_circle(dp.to_vec(), sp.to_vec())),
     )
     .unwrap();
     let mut g = c.benchmark_group("wuhan");
@@ -77,6 +73,11 @@ fn bench_wuhan(c: &mut Criterion) {
     let mut s = spec(Model::PMedian, Some(50), None);
     s.gap_target = 0.01;
     g.bench_function("p-median p=50 gap 1%", |b| {
+        b.iter(|| black_box(solve(&inst, &s).unwrap().gap))
+    });
+    let mut s = spec(Model::Mclp, Some(50), Some(2000.0));
+    s.gap_target = 0.01;
+    g.bench_function("mclp p=50 S=2000 gap 1%", |b| {
         b.iter(|| black_box(solve(&inst, &s).unwrap().gap))
     });
     g.finish();

@@ -21,6 +21,7 @@ use crate::solution::Outcome;
 use crate::{CostMatrix, Instance, SiteError, Spec};
 
 pub(crate) fn p_center(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteError> {
+    let start_time = std::time::Instant::now();
     let p = spec.p.expect("checked");
     inst.require_reachable("p-center")?;
     let pre = inst.preselected();
@@ -29,7 +30,7 @@ pub(crate) fn p_center(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteErro
         .map(|i| inst.costs.row(i).iter().cloned().fold(f64::INFINITY, f64::min))
         .fold(0.0, f64::max);
     let mut levels: Vec<f64> = (0..inst.n_demand())
-        .flat_map(|i| inst.costs.row(i).iter().cloned())
+        .flat_map(|i| (0..inst.n_sites()).map(move |j| inst.costs.get(i, j)))
         .filter(|c| c.is_finite() && *c >= floor)
         .collect();
     levels.sort_by(f64::total_cmp);
@@ -37,7 +38,7 @@ pub(crate) fn p_center(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteErro
     // The largest level is always feasible (every point reaches some site, p ≥ 1 … unless the
     // pre-selected sites plus one cannot reach all: then the MILP tells).
     let (mut lo, mut hi) = (0usize, levels.len() - 1);
-    let mut hi_sites = cover_within(inst, levels[hi], p, &pre, spec)?;
+    let mut hi_sites = cover_within(inst, levels[hi], p, &pre, &spec.with_time_left(start_time))?;
     if hi_sites.is_none() {
         return Err(SiteError::infeasible(
             "p-center",
@@ -49,7 +50,7 @@ pub(crate) fn p_center(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteErro
     while lo < hi {
         let mid = (lo + hi) / 2;
         steps += 1;
-        match cover_within(inst, levels[mid], p, &pre, spec)? {
+        match cover_within(inst, levels[mid], p, &pre, &spec.with_time_left(start_time))? {
             Some(s) => {
                 hi = mid;
                 hi_sites = Some(s);
@@ -65,7 +66,7 @@ pub(crate) fn p_center(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteErro
     });
     let mut restricted = inst.clone();
     restricted.costs = within;
-    let mut mspec = spec.clone();
+    let mut mspec = spec.with_time_left(start_time);
     mspec.p = Some(p);
     mspec.budget = None;
     let start = hi_sites.expect("feasible at the top level");
@@ -163,6 +164,7 @@ fn cover_within(
 }
 
 pub(crate) fn p_dispersion(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteError> {
+    let start_time = std::time::Instant::now();
     let p = spec.p.expect("checked");
     let owned;
     let d = match &inst.site_costs {
@@ -212,7 +214,11 @@ pub(crate) fn p_dispersion(inst: &Instance, spec: &Spec) -> Result<Outcome, Site
                 }
             }
         }
-        match milp.solve(Sense::Maximise, &spec.milp(), "p-dispersion (independent set step)") {
+        match milp.solve(
+            Sense::Maximise,
+            &spec.with_time_left(start_time).milp(),
+            "p-dispersion (independent set step)",
+        ) {
             Ok(s) if s.objective >= p as f64 - 1e-6 => {
                 let all: Vec<usize> = (0..m).filter(|&j| s.values[y[j].index()] > 0.5).collect();
                 // Keep the pre-selected ones, then the lowest other indices, p in all.

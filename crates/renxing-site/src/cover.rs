@@ -14,11 +14,14 @@
 //!   in range as backed up, so its objective is larger by that number; the sites chosen agree.)
 //! - **MCLP**: `max Σ_i w_i z_i` s.t. `z_i ≤ Σ_{j: d_ij ≤ S} y_j`, `Σ_j y_j = p` (or
 //!   `Σ_j c_j y_j ≤ budget`), `0 ≤ z_i ≤ 1` (integral at the optimum once y is), `y_j ∈ {0,1}`.
-//!   At scale: [`crate::heuristic::mclp`] with its Lagrangian bound.
+//!   At scale, stages that each end the run once the gap target is proven:
+//!   [`crate::heuristic::mclp`] (greedy + swaps, Lagrangian bound); the LP relaxation (its
+//!   optimum bounds the MILP's; the sites ranked by their LP value, rounded to p and improved by
+//!   swaps, give a second solution); the MILP warm-started with the best solution.
 
 use highs::{Col, Sense};
 
-use crate::heuristic::{self, CoverGroups, Limits};
+use crate::heuristic::{self, CoverGroups, Heuristic, Limits};
 use crate::milp::{Milp, MilpOutcome};
 use crate::solution::Outcome;
 use crate::{Instance, Method, SiteError, Spec};
@@ -150,6 +153,7 @@ fn greedy_cover(inst: &Instance, rows: &Rows) -> Vec<f64> {
 
 /// LSCP-B.
 pub(crate) fn lscp_b(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteError> {
+    let t0 = std::time::Instant::now();
     let service = spec.service.expect("checked");
     let rows = rows(inst, service, true, "lscp-b")?;
     let (first, cost_star, first_bound) = solve_lscp(inst, &rows, spec)?;
@@ -180,7 +184,7 @@ pub(crate) fn lscp_b(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteError>
     let tol = 1e-9 * cost_star.abs().max(1.0);
     milp.row(cost_star - tol, cost_star + tol, &budget);
     milp.start_from(start);
-    let s = milp.solve(Sense::Maximise, &spec.milp(), "lscp-b")?;
+    let s = milp.solve(Sense::Maximise, &spec.with_time_left(t0).milp(), "lscp-b")?;
     Ok(Outcome {
         selected: chosen(&s.values, &y),
         assignment: None,
@@ -203,59 +207,66 @@ pub(crate) fn mclp(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteError> {
     let pre = inst.preselected();
     let heuristic_allowed = spec.budget.is_none();
     let use_heuristic = heuristic_allowed && spec.method == Method::Heuristic;
+    let start = std::time::Instant::now();
     let entries = inst.n_demand() * inst.n_sites();
+    let opts = spec.milp_for(entries);
     let groups = CoverGroups::new(rows.sets.clone(), rows.weight.clone(), inst.n_sites());
-    let warm = if heuristic_allowed {
-        let limits = Limits::for_spec(spec, use_heuristic, 300);
-        Some(heuristic::mclp(
-            &groups,
-            inst.n_sites(),
-            &pre,
-            spec.p.expect("checked"),
-            limits,
-        ))
-    } else {
-        None
-    };
-    if let Some(h) = &warm
-        && (use_heuristic || h.bound - h.objective <= 1e-9 * h.bound.abs().max(1.0))
-    {
-        return Ok(Outcome {
-            selected: h.selected.clone(),
-            assignment: None,
-            objective: h.objective,
-            bound: h.bound,
-            method: format!(
-                "greedy + swaps, Lagrangian upper bound ({} subgradient iterations)",
-                h.iterations
-            ),
-        });
+    // Stages, each stopping once the gap target is proven: greedy + swaps with the Lagrangian
+    // bound; the LP relaxation (its bound, and swaps from its rounding); the MILP.
+    let mut warm: Option<Heuristic> = None;
+    if heuristic_allowed {
+        let p = spec.p.expect("checked");
+        // At scale (or on request) the stages answer on their own; an exact run only takes the
+        // heuristic's site set as HiGHS's first incumbent.
+        let staged = use_heuristic || opts.rel_gap > 0.0;
+        let limits = Limits::for_spec(spec, staged, 300);
+        let mut h = heuristic::mclp(&groups, inst.n_sites(), &pre, p, limits);
+        let mut method = format!(
+            "greedy + swaps, Lagrangian upper bound ({} subgradient iterations)",
+            h.iterations
+        );
+        let target = if use_heuristic { spec.gap_target } else { opts.rel_gap };
+        // The LP stage shares the time left; an LP stopped early (or failing) adds nothing and
+        // the heuristic's answer stands.
+        if staged
+            && !within(&h, target)
+            && !spec.out_of_time(start)
+            && let Ok(lp) = mclp_relaxation(inst, &rows, &spec.with_time_left(start))
+            && lp.bound.is_finite()
+        {
+            let order = lp_order(&lp.y, &h.selected);
+            let mut left = limits;
+            left.seconds = spec.with_time_left(start).time_limit.unwrap_or(limits.seconds);
+            let rounded = heuristic::mclp_from(&groups, inst.n_sites(), &pre, p, &order, left);
+            if rounded.objective > h.objective + 1e-9 * h.objective.abs().max(1.0) {
+                h.selected = rounded.selected;
+                h.objective = rounded.objective;
+            }
+            h.bound = h.bound.min(lp.bound).max(h.objective);
+            method = format!("{method}; LP relaxation bound, swaps from its rounding");
+        }
+        // Out of time for the MILP: the heuristic's answer and its proof stand.
+        if use_heuristic || within(&h, target) || spec.out_of_time(start) {
+            return Ok(Outcome {
+                selected: h.selected.clone(),
+                assignment: None,
+                objective: h.objective,
+                bound: h.bound,
+                method,
+            });
+        }
+        warm = Some(h);
     }
     let mut milp = Milp::new();
     let y = site_cols(&mut milp, inst, |_| 0.0);
-    for (g, set) in rows.sets.iter().enumerate() {
-        let z = milp.continuous(rows.weight[g], 0.0, 1.0);
-        let mut terms: Vec<(Col, f64)> = set.iter().map(|&j| (y[j as usize], -1.0)).collect();
-        terms.push((z, 1.0));
-        milp.row(f64::NEG_INFINITY, 0.0, &terms);
-    }
+    add_cover_rows(&mut milp, &rows, &y);
     add_count_or_budget(&mut milp, inst, spec, &y);
     if let Some(h) = &warm {
-        let mut start: Vec<f64> = (0..inst.n_sites())
-            .map(|j| if h.selected.contains(&j) { 1.0 } else { 0.0 })
-            .collect();
-        for set in &rows.sets {
-            start.push(if set.iter().any(|&j| start[j as usize] > 0.5) {
-                1.0
-            } else {
-                0.0
-            });
-        }
-        milp.start_from(start);
+        milp.start_from(cover_start(inst, &rows, &h.selected));
     }
-    let opts = spec.milp_for(entries);
+    let opts = spec.with_time_left(start).milp_for(entries);
     let s = milp.solve(Sense::Maximise, &opts, "mclp")?;
-    // The Lagrangian bound may be the tighter one when HiGHS stopped at the gap target.
+    // The Lagrangian or LP bound may be the tighter one when HiGHS stopped at the gap target.
     let bound = warm.as_ref().map_or(s.bound, |h| s.bound.min(h.bound));
     Ok(Outcome {
         selected: chosen(&s.values, &y),
@@ -271,6 +282,78 @@ pub(crate) fn mclp(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteError> {
             "HiGHS MILP (one row per distinct covering set)".into()
         },
     })
+}
+
+/// (bound − objective) / bound at most `target`.
+fn within(h: &Heuristic, target: f64) -> bool {
+    h.bound - h.objective <= target.max(1e-9) * h.bound.abs().max(1e-300)
+}
+
+/// `z_g ≤ Σ_{j covers g} y_j`, with `z_g ∈ [0, 1]` weighted by the group's demand.
+fn add_cover_rows(milp: &mut Milp, rows: &Rows, y: &[Col]) {
+    for (g, set) in rows.sets.iter().enumerate() {
+        let z = milp.continuous(rows.weight[g], 0.0, 1.0);
+        let mut terms: Vec<(Col, f64)> = set.iter().map(|&j| (y[j as usize], -1.0)).collect();
+        terms.push((z, 1.0));
+        milp.row(f64::NEG_INFINITY, 0.0, &terms);
+    }
+}
+
+/// 0/1 per site for the `selected` ones.
+fn y_start(inst: &Instance, selected: &[usize]) -> Vec<f64> {
+    let mut v = vec![0.0; inst.n_sites()];
+    selected.iter().for_each(|&j| v[j] = 1.0);
+    v
+}
+
+/// A full MCLP start (sites, then one z per group) from a site set.
+fn cover_start(inst: &Instance, rows: &Rows, selected: &[usize]) -> Vec<f64> {
+    let mut start = y_start(inst, selected);
+    for set in &rows.sets {
+        let z = set.iter().any(|&j| start[j as usize] > 0.5);
+        start.push(if z { 1.0 } else { 0.0 });
+    }
+    start
+}
+
+/// The LP relaxation of the MCLP: its optimum is an upper bound on the MILP's, usually far
+/// tighter than where the subgradient method stalls.
+struct Relaxation {
+    y: Vec<f64>,
+    bound: f64,
+}
+
+fn mclp_relaxation(inst: &Instance, rows: &Rows, spec: &Spec) -> Result<Relaxation, SiteError> {
+    let mut lp = Milp::new();
+    let y: Vec<Col> = (0..inst.n_sites())
+        .map(|j| {
+            let lo = if inst.sites[j].preselected { 1.0 } else { 0.0 };
+            lp.continuous(0.0, lo, 1.0)
+        })
+        .collect();
+    add_cover_rows(&mut lp, rows, &y);
+    add_count_or_budget(&mut lp, inst, spec, &y);
+    let s = lp.solve(Sense::Maximise, &spec.milp(), "mclp (LP relaxation)")?;
+    if s.outcome != MilpOutcome::Optimal {
+        return Ok(Relaxation {
+            y: vec![0.0; inst.n_sites()],
+            bound: f64::INFINITY,
+        });
+    }
+    Ok(Relaxation {
+        y: y.iter().map(|c| s.values[c.index()]).collect(),
+        // A hair above the LP optimum, for the solver's tolerances.
+        bound: s.objective * (1.0 + 1e-9),
+    })
+}
+
+/// Sites by LP value, largest first; ties go to the heuristic's sites, then the lower index.
+fn lp_order(y: &[f64], heuristic: &[usize]) -> Vec<usize> {
+    let mut in_h = vec![false; y.len()];
+    heuristic.iter().for_each(|&j| in_h[j] = true);
+    let mut order: Vec<usize> = (0..y.len()).collect();
+    order.sort_by(|&a, &b| y[b].total_cmp(&y[a]).then(in_h[b].cmp(&in_h[a])).then(a.cmp(&b)));
+    order
 }
 
 /// `Σ y = p` or `Σ c·y ≤ budget`.

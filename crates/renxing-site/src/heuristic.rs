@@ -224,6 +224,43 @@ pub fn mclp(groups: &CoverGroups, n_sites: usize, pre: &[usize], p: usize, limit
     }
 }
 
+/// MCLP local search from a ranking of the sites: the pre-selected ones plus the first others
+/// in `order` up to `p`, then best-improvement swaps. `objective` is exact; `bound` is left at
+/// +∞ (this proves nothing).
+pub fn mclp_from(
+    groups: &CoverGroups,
+    n_sites: usize,
+    pre: &[usize],
+    p: usize,
+    order: &[usize],
+    limits: Limits,
+) -> Heuristic {
+    let t = Instant::now();
+    let mut open = mark(pre, n_sites);
+    let mut n_open = pre.len();
+    for &j in order {
+        if n_open >= p {
+            break;
+        }
+        if !open[j] {
+            open[j] = true;
+            n_open += 1;
+        }
+    }
+    let mut count: Vec<u32> = groups
+        .sites
+        .iter()
+        .map(|s| s.iter().filter(|&&j| open[j as usize]).count() as u32)
+        .collect();
+    mclp_swaps(groups, &mut open, &mut count, pre, &t, limits.seconds);
+    Heuristic {
+        selected: (0..n_sites).filter(|&j| open[j]).collect(),
+        objective: groups.covered(&open),
+        bound: f64::INFINITY,
+        iterations: 0,
+    }
+}
+
 /// Best-improvement swaps for MCLP until none gains.
 fn mclp_swaps(groups: &CoverGroups, open: &mut [bool], count: &mut [u32], pre: &[usize], t: &Instant, seconds: f64) {
     let n_sites = open.len();
@@ -529,7 +566,7 @@ fn interchange(costs: &CostMatrix, weights: &[f64], open: &mut [bool], is_pre: &
 /// Per-site sums over all demand rows, computed in parallel chunks and added in a fixed order.
 fn column_sums(costs: &CostMatrix, f: impl Fn(usize, &[f64], &mut [f64]) + Sync) -> Vec<f64> {
     let m = costs.cols();
-    fold_rows(costs.rows(), m, |i, acc| f(i, costs.row(i), acc))
+    fold_rows(costs.rows(), m, |i, acc| f(i, &costs.row(i), acc))
 }
 
 /// `len`-long accumulators filled row by row in parallel chunks of rows; the chunk sums are

@@ -48,6 +48,9 @@ pub struct Columns {
     pub cost_value: Option<String>,
     /// Long cost file: pairs absent from the file are unreachable instead of an error.
     pub allow_missing: bool,
+    /// Positions are in some other CRS (projected metres, GCJ-02 …) that the caller converts:
+    /// they are only checked to be numbers, not to be WGS84 longitudes and latitudes.
+    pub positions_any_crs: bool,
 }
 
 /// A CSV table read whole: header and rows of text (line numbers are 1-based, header = 1).
@@ -178,14 +181,20 @@ fn id_column(t: &Table, given: Option<&str>, known: Option<&HashSet<String>>, wh
     })
 }
 
-fn position(t: &Table, row: usize, lon: Option<usize>, lat: Option<usize>) -> Result<Option<(f64, f64)>, IoError> {
+fn position(
+    t: &Table,
+    row: usize,
+    lon: Option<usize>,
+    lat: Option<usize>,
+    any_crs: bool,
+) -> Result<Option<(f64, f64)>, IoError> {
     match (lon, lat) {
         (Some(x), Some(y)) => {
             if t.rows[row][x].is_empty() && t.rows[row][y].is_empty() {
                 return Ok(None);
             }
             let (a, b) = (t.number(row, x, "longitude")?, t.number(row, y, "latitude")?);
-            if !(-180.0..=180.0).contains(&a) || !(-90.0..=90.0).contains(&b) {
+            if !any_crs && (!(-180.0..=180.0).contains(&a) || !(-90.0..=90.0).contains(&b)) {
                 return Err(IoError::at(
                     &t.path,
                     format!("line {}", row + 2),
@@ -228,16 +237,18 @@ pub fn read_instance_with(
     let dt = Table::read(demand)?;
     let st = Table::read(candidates)?;
     // Ids found in the cost file help to pick the id columns.
+    // (Not the cost column's numbers: a column of small integers could pass for ids.)
     let cost_ids: Option<HashSet<String>> = costs.as_ref().map(|ct| {
-        if ct.rows.len() > 1 && ct.header.len() > 2 {
-            ct.rows
-                .iter()
-                .flat_map(|r| r.iter().cloned())
-                .chain(ct.header.iter().cloned())
-                .collect()
-        } else {
-            ct.header.iter().cloned().collect()
-        }
+        let is_cost = |c: usize| match &cols.cost_value {
+            Some(v) => ct.header[c] == *v,
+            None => COST_GUESSES.iter().any(|g| ct.header[c].eq_ignore_ascii_case(g)),
+        };
+        let id_cols: Vec<usize> = (0..ct.header.len()).filter(|&c| !is_cost(c)).collect();
+        ct.rows
+            .iter()
+            .flat_map(|r| id_cols.iter().map(|&c| r[c].clone()))
+            .chain(ct.header.iter().cloned())
+            .collect()
     });
     let d_id = id_column(&dt, cols.demand_id.as_deref(), cost_ids.as_ref(), "demand id")?;
     let s_id = id_column(&st, cols.site_id.as_deref(), cost_ids.as_ref(), "site id")?;
@@ -299,11 +310,11 @@ pub fn read_instance_with(
         if let Some(c) = pre_col {
             s.preselected = flag(&st, r, c)?;
         }
-        s.lonlat = position(&st, r, slon, slat)?;
+        s.lonlat = position(&st, r, slon, slat, cols.positions_any_crs)?;
         sites.push(s);
     }
     let demand_lonlat: Option<Vec<(f64, f64)>> = (0..dt.rows.len())
-        .map(|r| position(&dt, r, dlon, dlat))
+        .map(|r| position(&dt, r, dlon, dlat, cols.positions_any_crs))
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .collect();
@@ -365,8 +376,14 @@ pub fn read_costs(t: &Table, demand_ids: &[String], sites: &[Site], cols: &Colum
     let dense = cols.cost_value.is_none() && sites.iter().all(|s| t.column(&s.id).is_some());
     if dense {
         let site_col: Vec<usize> = sites.iter().map(|s| t.column(&s.id).expect("checked")).collect();
-        let id_col = (0..t.header.len())
-            .find(|c| !site_col.contains(c))
+        // The demand-id column: the other column whose values are all demand ids (the first
+        // other column when none is, so the error names its first unknown id).
+        let others: Vec<usize> = (0..t.header.len()).filter(|c| !site_col.contains(c)).collect();
+        let id_col = others
+            .iter()
+            .copied()
+            .find(|&c| t.column_values(c).all(|v| d_index.contains_key(v)))
+            .or(others.first().copied())
             .ok_or_else(|| IoError::at(&t.path, "line 1", "dense cost matrix: no demand id column"))?;
         let mut data = vec![f64::NAN; n * m];
         for (r, row) in t.rows.iter().enumerate() {
@@ -395,31 +412,7 @@ pub fn read_costs(t: &Table, demand_ids: &[String], sites: &[Site], cols: &Colum
         return Ok(CostMatrix::new(n, m, data));
     }
     // Long form: find the demand-id and site-id columns by their values.
-    let d_col = match &cols.cost_demand {
-        Some(c) => t.pick(Some(c), &[], "demand id")?.expect("given"),
-        None => (0..t.header.len())
-            .find(|&c| t.column_values(c).all(|v| d_index.contains_key(v)))
-            .ok_or_else(|| {
-                IoError::at(
-                    &t.path,
-                    "line 1",
-                    "no column holds the demand ids of the demand file; name it",
-                )
-            })?,
-    };
-    let s_col = match &cols.cost_site {
-        Some(c) => t.pick(Some(c), &[], "site id")?.expect("given"),
-        None => (0..t.header.len())
-            .filter(|&c| c != d_col)
-            .find(|&c| t.column_values(c).all(|v| s_index.contains_key(v)))
-            .ok_or_else(|| {
-                IoError::at(
-                    &t.path,
-                    "line 1",
-                    "no column holds the site ids of the candidates file; name it",
-                )
-            })?,
-    };
+    let (d_col, s_col) = long_id_columns(t, &d_index, &s_index, cols)?;
     let v_col = match t.pick(cols.cost_value.as_deref(), COST_GUESSES, "cost")? {
         Some(c) if c != d_col && c != s_col => c,
         _ => {
@@ -484,6 +477,102 @@ pub fn read_costs(t: &Table, demand_ids: &[String], sites: &[Site], cols: &Colum
         }
     }
     Ok(CostMatrix::new(n, m, data))
+}
+
+/// Names that say a long cost file's column holds the demand side or the site side of a pair.
+const DEMAND_SIDE: &[&str] = &["origin", "origin_id", "from", "from_id", "demand_id", "name", "o"];
+const SITE_SIDE: &[&str] = &[
+    "destination",
+    "destination_id",
+    "destinationname",
+    "to",
+    "to_id",
+    "site",
+    "site_id",
+    "facility",
+    "d",
+];
+
+/// The demand-id and site-id columns of a long cost file: given, or the columns whose values are
+/// all demand ids and all site ids. When ids of both files look alike (1, 2, 3 … on both sides)
+/// several pairs of columns fit; the column names then decide (`origin`/`from`/`demand_id` …
+/// against `destination`/`to`/`site_id` …), and when they cannot, the file is refused rather
+/// than read the wrong way round.
+fn long_id_columns(
+    t: &Table,
+    d_index: &HashMap<&str, usize>,
+    s_index: &HashMap<&str, usize>,
+    cols: &Columns,
+) -> Result<(usize, usize), IoError> {
+    let given = |name: &Option<String>, what: &str| -> Result<Option<usize>, IoError> {
+        match name {
+            Some(c) => t.pick(Some(c), &[], what),
+            None => Ok(None),
+        }
+    };
+    let gd = given(&cols.cost_demand, "demand id")?;
+    let gs = given(&cols.cost_site, "site id")?;
+    // The cost column (given, or named like one) holds no ids, whatever its numbers look like.
+    let is_cost = |c: usize| match &cols.cost_value {
+        Some(v) => t.header[c] == *v,
+        None => COST_GUESSES.iter().any(|g| t.header[c].eq_ignore_ascii_case(g)),
+    };
+    let all_in = |c: usize, idx: &HashMap<&str, usize>| !is_cost(c) && t.column_values(c).all(|v| idx.contains_key(v));
+    let d_fit: Vec<usize> = match gd {
+        Some(c) => vec![c],
+        None => (0..t.header.len()).filter(|&c| all_in(c, d_index)).collect(),
+    };
+    let s_fit: Vec<usize> = match gs {
+        Some(c) => vec![c],
+        None => (0..t.header.len()).filter(|&c| all_in(c, s_index)).collect(),
+    };
+    if d_fit.is_empty() {
+        return Err(IoError::at(
+            &t.path,
+            "line 1",
+            "no column holds the demand ids of the demand file; name it",
+        ));
+    }
+    if s_fit.is_empty() {
+        return Err(IoError::at(
+            &t.path,
+            "line 1",
+            "no column holds the site ids of the candidates file; name it",
+        ));
+    }
+    let pairs: Vec<(usize, usize)> = d_fit
+        .iter()
+        .flat_map(|&d| s_fit.iter().filter(move |&&s| s != d).map(move |&s| (d, s)))
+        .collect();
+    let named = |c: usize, side: &[&str]| side.iter().any(|n| t.header[c].eq_ignore_ascii_case(n));
+    let hinted: Vec<(usize, usize)> = pairs
+        .iter()
+        .copied()
+        .filter(|&(d, s)| named(d, DEMAND_SIDE) && named(s, SITE_SIDE))
+        .collect();
+    match (pairs.as_slice(), hinted.as_slice()) {
+        ([], _) => Err(IoError::at(
+            &t.path,
+            "line 1",
+            "the same column is the only one holding demand ids and site ids; name the columns",
+        )),
+        ([one], _) | (_, [one]) => Ok(*one),
+        _ => Err(IoError::at(
+            &t.path,
+            "line 1",
+            format!(
+                "cannot tell the demand-id column from the site-id column: {} all hold ids of both files; name them (--cost-columns DEMAND,SITE,COST)",
+                pairs
+                    .iter()
+                    .flat_map(|&(d, s)| [d, s])
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .map(|c| t.header[c].as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
 }
 
 fn cost_cell(t: &Table, r: usize, c: usize) -> Result<f64, IoError> {

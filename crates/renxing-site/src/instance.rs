@@ -6,6 +6,7 @@
 //! that can fail on user data (duplicate ids, negative or NaN costs and weights, a demand point no
 //! site can reach) happens in [`Instance::new`], so the models can assume clean data.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use crate::SiteError;
@@ -36,20 +37,39 @@ impl Site {
     }
 }
 
-/// A dense row-major matrix of costs, one row per demand point (or per site for site-to-site
-/// matrices), one column per site. `f64::INFINITY` = unreachable.
+/// Demand × site (or site × site) costs, one row per demand point, one column per site.
+/// `f64::INFINITY` = unreachable.
+///
+/// Either **dense** (row-major values, from a cost file or the road network) or **great-circle**:
+/// distances computed on demand from the positions, so coverage models on city grids never hold
+/// the full matrix (32,415 × 1,000 Wuhan cells would be 259 MB). Models that scan whole rows
+/// (p-median, p-center, capacitated) get a dense copy first ([`CostMatrix::to_dense`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CostMatrix {
     rows: usize,
     cols: usize,
-    data: Vec<f64>,
+    cells: Cells,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Cells {
+    Dense(Vec<f64>),
+    /// WGS84 (lon, lat) of the rows and of the columns.
+    GreatCircle {
+        from: Vec<(f64, f64)>,
+        to: Vec<(f64, f64)>,
+    },
 }
 
 impl CostMatrix {
     /// A matrix from row-major data; `data.len()` must be `rows × cols`.
     pub fn new(rows: usize, cols: usize, data: Vec<f64>) -> CostMatrix {
         assert_eq!(data.len(), rows * cols, "cost matrix data must be rows × cols");
-        CostMatrix { rows, cols, data }
+        CostMatrix {
+            rows,
+            cols,
+            cells: Cells::Dense(data),
+        }
     }
 
     /// A matrix computed from a function of (row, column).
@@ -61,7 +81,40 @@ impl CostMatrix {
                 .enumerate()
                 .for_each(|(i, row)| row.iter_mut().enumerate().for_each(|(j, c)| *c = f(i, j)));
         }
-        CostMatrix { rows, cols, data }
+        CostMatrix::new(rows, cols, data)
+    }
+
+    /// Great-circle metres ([`haversine_m`]) from each of `from` to each of `to`, computed when
+    /// asked for. Positions are WGS84 (lon, lat) degrees and must be finite.
+    pub fn great_circle(from: Vec<(f64, f64)>, to: Vec<(f64, f64)>) -> CostMatrix {
+        CostMatrix {
+            rows: from.len(),
+            cols: to.len(),
+            cells: Cells::GreatCircle { from, to },
+        }
+    }
+
+    /// The first row (`true`) or column (`false`) position that is not finite, for great-circle
+    /// costs; `None` when all are (or the costs are stored).
+    fn bad_position(&self) -> Option<(bool, usize)> {
+        let bad = |v: &[(f64, f64)]| v.iter().position(|p| !(p.0.is_finite() && p.1.is_finite()));
+        match &self.cells {
+            Cells::Dense(_) => None,
+            Cells::GreatCircle { from, to } => bad(from).map(|i| (true, i)).or(bad(to).map(|j| (false, j))),
+        }
+    }
+
+    /// True when the costs are computed on demand rather than stored.
+    pub fn is_computed(&self) -> bool {
+        matches!(self.cells, Cells::GreatCircle { .. })
+    }
+
+    /// The same costs, stored.
+    pub fn to_dense(&self) -> CostMatrix {
+        match &self.cells {
+            Cells::Dense(_) => self.clone(),
+            Cells::GreatCircle { .. } => CostMatrix::from_fn(self.rows, self.cols, |i, j| self.get(i, j)),
+        }
     }
 
     pub fn rows(&self) -> usize {
@@ -74,12 +127,56 @@ impl CostMatrix {
 
     #[inline]
     pub fn get(&self, row: usize, col: usize) -> f64 {
-        self.data[row * self.cols + col]
+        match &self.cells {
+            Cells::Dense(d) => d[row * self.cols + col],
+            Cells::GreatCircle { from, to } => haversine_m(from[row], to[col]),
+        }
     }
 
+    /// One row: borrowed when stored, computed otherwise.
     #[inline]
-    pub fn row(&self, row: usize) -> &[f64] {
-        &self.data[row * self.cols..(row + 1) * self.cols]
+    pub fn row(&self, row: usize) -> Cow<'_, [f64]> {
+        match &self.cells {
+            Cells::Dense(d) => Cow::Borrowed(&d[row * self.cols..(row + 1) * self.cols]),
+            Cells::GreatCircle { from, to } => Cow::Owned(to.iter().map(|&b| haversine_m(from[row], b)).collect()),
+        }
+    }
+
+    /// For each row, the columns with cost ≤ `limit`, in column order (compressed rows).
+    fn within(&self, limit: f64) -> (Vec<usize>, Vec<u32>) {
+        use rayon::prelude::*;
+        let per_row: Vec<Vec<u32>> = match &self.cells {
+            Cells::Dense(_) => (0..self.rows)
+                .into_par_iter()
+                .map(|i| {
+                    let row = self.row(i);
+                    (0..self.cols).filter(|&j| row[j] <= limit).map(|j| j as u32).collect()
+                })
+                .collect(),
+            Cells::GreatCircle { from, to } => {
+                // A pair whose latitudes alone differ by more than the limit (R·|Δφ| is a lower
+                // bound of the great-circle distance) is skipped without the trigonometry.
+                let dphi = limit / EARTH_RADIUS_M * (1.0 + 1e-9) + 1e-15;
+                let to_lat: Vec<f64> = to.iter().map(|p| p.1.to_radians()).collect();
+                from.par_iter()
+                    .map(|&a| {
+                        let phi = a.1.to_radians();
+                        (0..self.cols)
+                            .filter(|&j| (to_lat[j] - phi).abs() <= dphi && haversine_m(a, to[j]) <= limit)
+                            .map(|j| j as u32)
+                            .collect()
+                    })
+                    .collect()
+            }
+        };
+        let mut offsets = Vec::with_capacity(self.rows + 1);
+        offsets.push(0);
+        let mut cols = Vec::with_capacity(per_row.iter().map(Vec::len).sum());
+        for r in per_row {
+            cols.extend_from_slice(&r);
+            offsets.push(cols.len());
+        }
+        (offsets, cols)
     }
 }
 
@@ -153,7 +250,22 @@ impl Instance {
                 )));
             }
         }
-        for (i, id) in demand_ids.iter().enumerate() {
+        match costs.bad_position() {
+            Some((true, i)) => {
+                return Err(SiteError::invalid(format!(
+                    "demand point {}: position is not a pair of finite numbers",
+                    demand_ids[i]
+                )));
+            }
+            Some((false, j)) => {
+                return Err(SiteError::invalid(format!(
+                    "site {}: position is not a pair of finite numbers",
+                    sites[j].id
+                )));
+            }
+            None => {}
+        }
+        for (i, id) in demand_ids.iter().enumerate().filter(|_| !costs.is_computed()) {
             for (j, &c) in costs.row(i).iter().enumerate() {
                 if c.is_nan() || c < 0.0 || c == f64::NEG_INFINITY {
                     return Err(SiteError::invalid(format!(
@@ -235,18 +347,19 @@ impl Instance {
 
     /// For each demand point, the sites within `service` (cost ≤ service), in site order.
     pub fn coverage(&self, service: f64) -> Coverage {
-        let mut offsets = Vec::with_capacity(self.n_demand() + 1);
-        let mut sites = Vec::new();
-        offsets.push(0);
-        for i in 0..self.n_demand() {
-            for (j, &c) in self.costs.row(i).iter().enumerate() {
-                if c <= service {
-                    sites.push(j as u32);
-                }
-            }
-            offsets.push(sites.len());
-        }
+        let (offsets, sites) = self.costs.within(service);
         Coverage { offsets, sites }
+    }
+
+    /// This instance with its costs stored (a copy when they are computed on demand).
+    pub fn with_dense_costs(&self) -> Cow<'_, Instance> {
+        if self.costs.is_computed() {
+            let mut inst = self.clone();
+            inst.costs = self.costs.to_dense();
+            Cow::Owned(inst)
+        } else {
+            Cow::Borrowed(self)
+        }
     }
 
     /// Fails, naming them, when some demand points reach no site at all (models that serve
@@ -269,6 +382,9 @@ impl Instance {
 
     /// Demand points no site reaches at all (every cost infinite).
     pub fn unreachable_demand(&self) -> Vec<usize> {
+        if self.costs.is_computed() {
+            return Vec::new(); // great-circle distances are all finite
+        }
         (0..self.n_demand())
             .filter(|&i| self.costs.row(i).iter().all(|c| c.is_infinite()))
             .collect()
@@ -335,9 +451,12 @@ fn check_unique<'a>(ids: impl Iterator<Item = &'a String>, what: &str) -> Result
     Ok(())
 }
 
+/// Mean Earth radius (IUGG), metres.
+const EARTH_RADIUS_M: f64 = 6_371_008.8;
+
 /// Great-circle distance in metres on the mean Earth sphere (R = 6,371,008.8 m, IUGG).
 pub fn haversine_m(a: (f64, f64), b: (f64, f64)) -> f64 {
-    const R: f64 = 6_371_008.8;
+    const R: f64 = EARTH_RADIUS_M;
     let (l1, p1) = (a.0.to_radians(), a.1.to_radians());
     let (l2, p2) = (b.0.to_radians(), b.1.to_radians());
     let h = ((p2 - p1) / 2.0).sin().powi(2) + p1.cos() * p2.cos() * ((l2 - l1) / 2.0).sin().powi(2);

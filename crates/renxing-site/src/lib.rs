@@ -18,8 +18,8 @@
 //! them). Each is solved **exactly** as a MILP by HiGHS ([`milp`]), with formulations that use
 //! the structure of the problem (p-median on sorted distinct costs, p-center and p-dispersion by
 //! bisection over distinct costs), or, for city-scale instances of MCLP and p-median, by
-//! **heuristics with a Lagrangian bound** ([`heuristic`]): every answer carries a proven bound and
-//! its optimality gap. Runs are deterministic.
+//! **heuristics with a Lagrangian (and, for MCLP, LP-relaxation) bound** ([`heuristic`]): every
+//! answer carries a proven bound and its optimality gap. Runs are deterministic.
 //!
 //! Inputs (demand, candidates, long or dense cost files, column auto-detection) are read by
 //! [`input`]; the formulations are written out in `docs/siting.md`.

@@ -32,6 +32,7 @@ use crate::{Instance, Method, SiteError, Spec};
 const AUTO_EXACT_NONZEROS: usize = 2_000_000;
 
 pub(crate) fn p_median(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteError> {
+    let start = std::time::Instant::now();
     inst.require_reachable("p-median")?;
     let pre = inst.preselected();
     let nonzeros: usize = (0..inst.n_demand())
@@ -75,7 +76,7 @@ pub(crate) fn p_median(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteErro
     }
     if let Some(h) = &warm
         && h.objective < heuristic::UNREACHED
-        && (use_heuristic || h.objective - h.bound <= 1e-9 * h.objective.abs().max(1.0))
+        && (use_heuristic || h.objective - h.bound <= 1e-9 * h.objective.abs().max(1.0) || spec.out_of_time(start))
     {
         return Ok(Outcome {
             selected: h.selected.clone(),
@@ -89,7 +90,7 @@ pub(crate) fn p_median(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteErro
         });
     }
     let open_start = warm.as_ref().map(|h| h.selected.clone());
-    let (selected, objective, bound) = radius_milp(inst, spec, &pre, open_start.as_deref())?;
+    let (selected, objective, bound) = radius_milp(inst, &spec.with_time_left(start), &pre, open_start.as_deref())?;
     Ok(Outcome {
         selected,
         assignment: None,

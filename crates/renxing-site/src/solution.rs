@@ -157,6 +157,20 @@ impl Spec {
         }
     }
 
+    /// This spec with the time limit cut by what was spent since `start` (heuristic stages
+    /// before a MILP), so the whole solve keeps to `--time-limit`; at least 10 ms are left, so
+    /// HiGHS still returns the warm start it was given.
+    pub(crate) fn with_time_left(&self, start: Instant) -> Spec {
+        let mut s = self.clone();
+        s.time_limit = self.time_limit.map(|t| (t - start.elapsed().as_secs_f64()).max(0.01));
+        s
+    }
+
+    /// True once the time limit has passed since `start`.
+    pub(crate) fn out_of_time(&self, start: Instant) -> bool {
+        self.time_limit.is_some_and(|t| start.elapsed().as_secs_f64() >= t)
+    }
+
     /// MILP settings for an instance of `entries` demand × site pairs: exact for `Exact` and
     /// for small instances under `Auto` (at most [`AUTO_EXACT_ENTRIES`]), otherwise stopping at
     /// the gap target.
@@ -236,6 +250,18 @@ pub(crate) struct Outcome {
 pub fn solve(inst: &Instance, spec: &Spec) -> Result<Solution, SiteError> {
     let t = Instant::now();
     check(inst, spec)?;
+    // Coverage models only need the pairs within the service cost (p-dispersion none at all);
+    // the others scan whole rows.
+    let dense;
+    let inst = if matches!(
+        spec.model,
+        Model::Lscp | Model::LscpB | Model::Mclp | Model::PDispersion
+    ) {
+        inst
+    } else {
+        dense = inst.with_dense_costs();
+        &*dense
+    };
     let out = match spec.model {
         Model::Lscp => cover::lscp(inst, spec)?,
         Model::LscpB => cover::lscp_b(inst, spec)?,
@@ -357,10 +383,9 @@ fn check(inst: &Instance, spec: &Spec) -> Result<(), SiteError> {
 pub(crate) fn nearest_assignment(inst: &Instance, selected: &[usize]) -> Vec<Vec<(usize, f64)>> {
     (0..inst.n_demand())
         .map(|i| {
-            let row = inst.costs.row(i);
             let mut best: Option<(usize, f64)> = None;
             for &j in selected {
-                let c = row[j];
+                let c = inst.costs.get(i, j);
                 if c.is_finite() && best.is_none_or(|(_, b)| c < b) {
                     best = Some((j, c));
                 }
@@ -381,14 +406,13 @@ pub fn evaluate(inst: &Instance, selected: &[usize], assignment: &[Vec<(usize, f
     let mut uncovered = 0;
     for (i, a) in assignment.iter().enumerate() {
         let w = inst.weights[i];
-        let row = inst.costs.row(i);
         let mut share = 0.0;
         let mut covered = 0.0;
         for &(j, s) in a {
             if s <= 0.0 {
                 continue;
             }
-            let c = row[j];
+            let c = inst.costs.get(i, j);
             weighted_cost += w * s * c;
             assigned_weight += w * s;
             share += s;

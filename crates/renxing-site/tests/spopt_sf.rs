@@ -163,6 +163,16 @@ fn capacitated_p_median_matches_spopt() {
         [at("Store_2"), at("Store_11"), at("Store_12"), at("Store_15")],
         [195_853.0, 124_552.0, 316_604.0, 318_104.0]
     );
+    assert!(s.method.contains("2 of 1820"), "{}", s.method);
+    // The full assignment MILP (taken with a budget instead of p: four stores of cost 1)
+    // proves the same optimum.
+    let mut by_budget = spec.clone();
+    by_budget.p = None;
+    by_budget.budget = Some(4.0);
+    let b = solve(&inst, &by_budget).unwrap();
+    assert_eq!(b.status, Status::Optimal);
+    assert!(b.method.starts_with("HiGHS MILP"), "{}", b.method);
+    assert!(close(b.objective, 2_900_527_811.607002), "objective {}", b.objective);
     // Split allowed: never worse.
     spec.split = true;
     let split = solve(&inst, &spec).unwrap();
