@@ -486,6 +486,7 @@ fn main() -> ExitCode {
                     cost_site,
                     cost_value,
                     allow_missing,
+                    positions_any_crs: false,
                 },
                 p,
                 add,

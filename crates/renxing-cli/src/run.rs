@@ -78,14 +78,15 @@ pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOu
     step(0, &mut timings);
     let n = &project.network;
     let net_crs = n.crs.as_deref().map(|c| parse_crs(c, "[network] crs")).transpose()?;
-    let road = load_roads(&crate::layers::RoadSource {
+    let road_source = crate::layers::RoadSource {
         osm: n.osm.as_ref().map(|p| project.resolve(p)),
         nodes: n.nodes.as_ref().map(|p| project.resolve(p)),
         edges: n.edges.as_ref().map(|p| project.resolve(p)),
         graphml: n.graphml.as_ref().map(|p| project.resolve(p)),
         crs: net_crs,
         directed: n.directed,
-    })?;
+    };
+    let road = load_roads(&road_source)?;
     inputs.push(("road network".into(), road.source.clone()));
 
     step(1, &mut timings);
@@ -176,20 +177,7 @@ pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOu
     } else {
         project.title.clone()
     };
-    let input = ReportInput {
-        project: &project.name,
-        title: &title,
-        units: &units,
-        population: &population,
-        shelters: &shelters,
-        exam: &exam,
-        graph: &graph,
-        road: &road,
-        standard: &standard,
-        inputs,
-        timings: timings.clone(),
-    };
-    write_outputs(out, &input)?;
+    let mut extra = renxing_report::Extra::default();
     if let Some(sec) = &project.siting {
         let model: renxing_site::Model = sec.model.parse().map_err(|e: String| anyhow!("[siting] model: {e}"))?;
         if matches!(
@@ -215,35 +203,44 @@ pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOu
                 Some(pts.into_iter().map(|p| (p.id, p.lon, p.lat)).collect())
             }
         };
-        let line = crate::site::run_project_siting(
-            &crate::site::ProjectSiting {
-                model,
-                add: sec.add,
-                service_m,
-                candidates,
-                cell_m: sec.candidate_cell_m,
-                roads: crate::layers::RoadSource {
-                    osm: n.osm.as_ref().map(|p| project.resolve(p)),
-                    nodes: n.nodes.as_ref().map(|p| project.resolve(p)),
-                    edges: n.edges.as_ref().map(|p| project.resolve(p)),
-                    graphml: n.graphml.as_ref().map(|p| project.resolve(p)),
-                    crs: net_crs,
-                    directed: n.directed,
-                },
-                graph: &graph,
-                units: &units,
-                population: &population.points,
-                shelters: &shelters,
-                max_snap_m: project.exam.max_snap_m,
-                time_limit: sec.time_limit,
-                quiet,
-            },
-            out,
-        )?;
+        let done = crate::site::run_project_siting(&crate::site::ProjectSiting {
+            model,
+            add: sec.add,
+            service_m,
+            candidates,
+            cell_m: sec.candidate_cell_m,
+            roads: road_source.clone(),
+            graph: &graph,
+            units: &units,
+            population: &population.points,
+            shelters: &shelters,
+            max_snap_m: project.exam.max_snap_m,
+            time_limit: sec.time_limit,
+            quiet,
+        })?;
         if !quiet {
-            bar.suspend(|| eprintln!("{line}"));
+            bar.suspend(|| eprintln!("{}", done.line));
         }
+        extra.sections.push(done.section);
+        extra.layers.extend(done.layers);
+        extra.summary.insert("siting".into(), done.summary);
+        extra.files.push(("siting_assignment.csv", done.assignment_csv));
     }
+    let input = ReportInput {
+        project: &project.name,
+        title: &title,
+        units: &units,
+        population: &population,
+        shelters: &shelters,
+        exam: &exam,
+        graph: &graph,
+        road: &road,
+        standard: &standard,
+        inputs,
+        timings: timings.clone(),
+        extra,
+    };
+    write_outputs(out, &input)?;
     step(7, &mut timings);
     bar.finish_and_clear();
     Ok(RunOutcome {

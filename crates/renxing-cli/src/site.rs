@@ -14,7 +14,6 @@ use renxing_net::cch::Customized;
 use renxing_net::matrix::{Attach, MatrixOptions, cost_of, many_to_many};
 use renxing_net::snap::SnapIndex;
 use renxing_site::input::{Columns, Table, read_instance_with, read_site_costs};
-use renxing_site::instance::haversine_m;
 use renxing_site::{CostMatrix, Instance, Method, Model, Solution, Spec, Stats, evaluate, solve};
 use serde_json::json;
 
@@ -66,11 +65,13 @@ pub fn run_site(a: &SiteArgs) -> Result<()> {
         CostSource::File(p) => Some(Table::read(p)?),
         _ => None,
     };
-    let mut inst = read_instance_with(&a.demand, &a.candidates, cost_table, &a.columns, |d, s| {
+    let mut columns = a.columns.clone();
+    columns.positions_any_crs = !to_wgs.is_identity();
+    let mut inst = read_instance_with(&a.demand, &a.candidates, cost_table, &columns, |d, s| {
         let d = convert(&to_wgs, d, &a.demand)?;
         let s = convert(&to_wgs, s, &a.candidates)?;
         match &a.costs {
-            CostSource::Euclidean => Ok(CostMatrix::from_fn(d.len(), s.len(), |i, j| haversine_m(d[i], s[j]))),
+            CostSource::Euclidean => Ok(CostMatrix::great_circle(d.to_vec(), s.to_vec())),
             CostSource::Network(net) => {
                 let (m, line) = network_matrix(net, &d, &s, &mut Phases::new())
                     .map_err(|e| renxing_site::SiteError::invalid(format!("{e:#}")))?;
@@ -139,17 +140,39 @@ pub fn run_site(a: &SiteArgs) -> Result<()> {
     Ok(())
 }
 
-/// `assignment.csv`, `result.gpkg` (when positions are known) and `result.json` into `dir`.
+/// `assignment.csv`, `result.gpkg` (when positions are known) and `result.json` into `dir`, all
+/// or nothing: they are written in a staging folder inside `dir` and renamed into place only
+/// when every one is complete (`result.json` last). A `result.gpkg` left by an earlier run is
+/// removed when this one has no positions to write.
 pub fn write_site_outputs(dir: &Path, inst: &Instance, sol: &Solution, doc: &mut serde_json::Value) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("{}: cannot create folder", dir.display()))?;
-    write_assignment(&dir.join("assignment.csv"), inst, sol)?;
-    if let Some(layers) = gpkg_layers(inst, sol) {
-        write_geopackage(&dir.join("result.gpkg"), &layers)?;
+    let stage = tempfile::Builder::new()
+        .prefix(".staging-")
+        .tempdir_in(dir)
+        .with_context(|| format!("{}: cannot write", dir.display()))?;
+    let mut files = vec!["assignment.csv"];
+    write_assignment(&stage.path().join("assignment.csv"), inst, sol)?;
+    let layers = gpkg_layers(inst, sol);
+    if let Some(layers) = &layers {
+        write_geopackage(&stage.path().join("result.gpkg"), layers)?;
+        files.push("result.gpkg");
     }
-    write_atomically(&dir.join("result.json"), |w| {
+    write_atomically(&stage.path().join("result.json"), |w| {
         serde_json::to_writer_pretty(&mut *w, &*doc)?;
         writeln!(w)
-    })
+    })?;
+    for f in files {
+        std::fs::rename(stage.path().join(f), dir.join(f))
+            .with_context(|| format!("{}: cannot move {f} into place", dir.display()))?;
+    }
+    let stale = dir.join("result.gpkg");
+    if layers.is_none() && stale.exists() {
+        std::fs::remove_file(&stale).with_context(|| format!("{}: cannot remove", stale.display()))?;
+    }
+    // Last: result.json says the folder holds one complete result.
+    std::fs::rename(stage.path().join("result.json"), dir.join("result.json"))
+        .with_context(|| format!("{}: cannot move result.json into place", dir.display()))?;
+    Ok(())
 }
 
 /// Figures of the pre-selected sites alone (each demand point to its nearest one).
@@ -355,22 +378,27 @@ fn result_json(
 }
 
 fn write_assignment(path: &Path, inst: &Instance, sol: &Solution) -> Result<()> {
-    write_atomically(path, |w| {
-        writeln!(w, "demand_id,site_id,share,cost")?;
-        for (i, a) in sol.assignment.iter().enumerate() {
-            for &(j, s) in a {
-                writeln!(
-                    w,
-                    "{},{},{},{}",
-                    csv_field(&inst.demand_ids[i]),
-                    csv_field(&inst.sites[j].id),
-                    s,
-                    inst.costs.get(i, j)
-                )?;
-            }
+    let body = assignment_csv(inst, sol);
+    write_atomically(path, |w| w.write_all(&body))
+}
+
+/// `demand_id,site_id,share,cost`, one row per (demand point, serving site).
+fn assignment_csv(inst: &Instance, sol: &Solution) -> Vec<u8> {
+    use std::fmt::Write as _;
+    let mut w = String::from("demand_id,site_id,share,cost\n");
+    for (i, a) in sol.assignment.iter().enumerate() {
+        for &(j, s) in a {
+            let _ = writeln!(
+                w,
+                "{},{},{},{}",
+                csv_field(&inst.demand_ids[i]),
+                csv_field(&inst.sites[j].id),
+                s,
+                inst.costs.get(i, j)
+            );
         }
-        Ok(())
-    })
+    }
+    w.into_bytes()
 }
 
 /// Layers `sites`, `demand` and `assignment` (lines), when positions are known.
@@ -540,8 +568,22 @@ pub fn junction_candidates(
         .collect()
 }
 
-/// Run the project's siting analysis; returns a one-line summary.
-pub fn run_project_siting(ps: &ProjectSiting<'_>, out: &Path) -> Result<String> {
+/// What the project's siting analysis adds to the run's folder.
+pub struct ProjectSitingOutput {
+    /// One line for the terminal.
+    pub line: String,
+    /// The `siting` key of `summary.json`.
+    pub summary: serde_json::Value,
+    /// `siting_sites`, `siting_demand`, `siting_assignment` for `results.gpkg`.
+    pub layers: Vec<Layer>,
+    /// `siting_assignment.csv`.
+    pub assignment_csv: Vec<u8>,
+    /// The section of `report.html`.
+    pub section: renxing_report::page::Section,
+}
+
+/// Run the project's siting analysis.
+pub fn run_project_siting(ps: &ProjectSiting<'_>) -> Result<ProjectSitingOutput> {
     let t0 = Instant::now();
     let mut phases = Phases::new();
     let demand: Vec<&renxing_exam::population::PopulationPoint> =
@@ -608,7 +650,7 @@ pub fn run_project_siting(ps: &ProjectSiting<'_>, out: &Path) -> Result<String> 
         .filter(|&j| !inst.sites[j].preselected)
         .collect();
     let st = &sol.stats;
-    let mut doc = json!({
+    let doc = json!({
         "model": sol.model,
         "service_m": ps.service_m,
         "existing_sites": ps.shelters.len(),
@@ -633,12 +675,16 @@ pub fn run_project_siting(ps: &ProjectSiting<'_>, out: &Path) -> Result<String> 
         "uncovered": st.uncovered,
         "weighted_mean_cost": st.weighted_mean_cost,
     });
-    write_site_outputs(&out.join("siting"), &inst, &sol, &mut doc)?;
+    let mut layers = gpkg_layers(&inst, &sol).expect("positions are known");
+    for l in &mut layers {
+        l.name = format!("siting_{}", l.name);
+    }
+    let section = siting_section(ps, &inst, &sol, before.as_ref(), &new, candidates.len());
     let share = |s: Option<&Stats>| {
         s.and_then(|s| s.covered_demand_share)
             .map_or("–".into(), |v| format!("{:.2} %", v * 100.0))
     };
-    Ok(format!(
+    let line = format!(
         "siting ({}): {} new sites among {} candidates beside {} existing: population within {} m walk {} → {} (gap {:.3} %)",
         sol.model,
         new.len(),
@@ -648,5 +694,163 @@ pub fn run_project_siting(ps: &ProjectSiting<'_>, out: &Path) -> Result<String> 
         share(before.as_ref()),
         share(Some(st)),
         sol.gap * 100.0
-    ))
+    );
+    Ok(ProjectSitingOutput {
+        line,
+        summary: doc,
+        layers,
+        assignment_csv: assignment_csv(&inst, &sol),
+        section,
+    })
+}
+
+/// The report section: what was asked, before/after figures, the solver's proof, the new sites
+/// and a map of the demand points by whether they are within the service distance.
+fn siting_section(
+    ps: &ProjectSiting<'_>,
+    inst: &Instance,
+    sol: &Solution,
+    before: Option<&Stats>,
+    new: &[usize],
+    n_candidates: usize,
+) -> renxing_report::page::Section {
+    use renxing_report::page::{MapSpec, Mark, Section, fmt_thousands, grade_map, table};
+    let st = &sol.stats;
+    let mut sec = Section::new(&format!("Siting: new sites ({})", sol.model));
+    sec.text(&format!(
+        "{} new site(s) chosen among {} candidates ({}) beside the {} existing shelters, which stay open; \
+         demand = the exam's {} population points ({} people); costs = walking distance on the road network; \
+         service distance {} m.",
+        new.len(),
+        n_candidates,
+        if ps.candidates.is_some() {
+            "given points".to_string()
+        } else {
+            format!("road junctions, one per {} m cell", ps.cell_m)
+        },
+        ps.shelters.len(),
+        inst.n_demand(),
+        fmt_thousands(inst.total_weight(), 0),
+        ps.service_m
+    ));
+    let pct = |v: Option<f64>| v.map_or("–".into(), |x| format!("{:.2} %", x * 100.0));
+    let people = |v: Option<f64>| v.map_or("–".into(), |x| fmt_thousands(x, 0));
+    let metres = |v: Option<f64>| v.map_or("–".into(), |x| fmt_thousands(x, 0));
+    let row = |name: &str, f: &dyn Fn(&Stats) -> String| vec![name.to_string(), before.map_or("–".into(), f), f(st)];
+    let rows = vec![
+        row(&format!("people within {} m", ps.service_m), &|s: &Stats| {
+            people(s.covered_weight)
+        }),
+        row("share of the population", &|s: &Stats| pct(s.covered_demand_share)),
+        row("demand points beyond", &|s: &Stats| {
+            s.uncovered.map_or("–".into(), |u| u.to_string())
+        }),
+        row("mean walk to the nearest site (m)", &|s: &Stats| {
+            metres(s.weighted_mean_cost)
+        }),
+        row("longest walk to the nearest site (m)", &|s: &Stats| metres(s.max_cost)),
+    ];
+    sec.html(table(&["", "existing shelters only", "with the new sites"], &rows));
+    sec.text(&format!(
+        "Objective {} with a proven bound of {} (gap {:.3} %, {}); {}; {:.2} s.",
+        fmt_thousands(sol.objective, 1),
+        fmt_thousands(sol.bound, 1),
+        sol.gap * 100.0,
+        match sol.status {
+            renxing_site::Status::Optimal => "optimal",
+            renxing_site::Status::Feasible => "feasible",
+        },
+        sol.method,
+        sol.seconds
+    ));
+    // Each new site with the people it serves (nearest open site) and those it brings within S.
+    let mut load = vec![0.0; inst.n_sites()];
+    for (i, a) in sol.assignment.iter().enumerate() {
+        for &(j, sh) in a {
+            load[j] += inst.weights[i] * sh;
+        }
+    }
+    let pre = inst.preselected();
+    let service = ps.service_m;
+    let covered_before: Vec<bool> = (0..inst.n_demand())
+        .map(|i| pre.iter().any(|&j| inst.costs.get(i, j) <= service))
+        .collect();
+    let mut gained = vec![0.0; inst.n_sites()];
+    for (i, _) in covered_before.iter().enumerate().filter(|(_, c)| !**c) {
+        // Credited to the nearest new site within S.
+        if let Some(&j) = new
+            .iter()
+            .filter(|&&j| inst.costs.get(i, j) <= service)
+            .min_by(|&&a, &&b| inst.costs.get(i, a).total_cmp(&inst.costs.get(i, b)))
+        {
+            gained[j] += inst.weights[i];
+        }
+    }
+    let mut order: Vec<usize> = new.to_vec();
+    order.sort_by(|&a, &b| gained[b].total_cmp(&gained[a]).then(a.cmp(&b)));
+    let site_rows: Vec<Vec<String>> = order
+        .iter()
+        .map(|&j| {
+            let (lon, lat) = inst.sites[j].lonlat.unwrap_or((f64::NAN, f64::NAN));
+            vec![
+                inst.sites[j].id.clone(),
+                format!("{lon:.6}"),
+                format!("{lat:.6}"),
+                fmt_thousands(gained[j], 0),
+                fmt_thousands(load[j], 0),
+            ]
+        })
+        .collect();
+    sec.html(table(
+        &[
+            "new site",
+            "lon",
+            "lat",
+            &format!("people newly within {} m", ps.service_m),
+            "people served (nearest site)",
+        ],
+        &site_rows,
+    ));
+    // Map: demand points by coverage, new sites as black crosses.
+    let pos = inst.demand_lonlat.as_deref().unwrap_or(&[]);
+    let marks: Vec<Mark> = pos
+        .iter()
+        .enumerate()
+        .map(|(i, &(lon, lat))| {
+            let covered_now = sol.assignment[i].iter().any(|&(j, _)| inst.costs.get(i, j) <= service);
+            let grade = if covered_before[i] {
+                5
+            } else if covered_now {
+                2
+            } else {
+                1
+            };
+            Mark::Point { lon, lat, grade }
+        })
+        .collect();
+    let arm = 0.002;
+    let crosses: Vec<Vec<(f64, f64)>> = new
+        .iter()
+        .filter_map(|&j| inst.sites[j].lonlat)
+        .flat_map(|(x, y)| [vec![(x - arm, y), (x + arm, y)], vec![(x, y - arm), (x, y + arm)]])
+        .collect();
+    let caption = format!(
+        "Population points by walking distance to the nearest open site; black crosses: the {} new sites",
+        new.len()
+    );
+    let within = format!("within {} m of an existing shelter", ps.service_m);
+    let newly = format!("brought within {} m by the new sites", ps.service_m);
+    let beyond = format!("beyond {} m", ps.service_m);
+    sec.html(grade_map(
+        &MapSpec {
+            marks: &marks,
+            lines: &crosses,
+            caption: &caption,
+            radius: 1.2,
+            labels: Some(["", beyond.as_str(), newly.as_str(), "", "", within.as_str()]),
+            ..Default::default()
+        },
+        900.0,
+    ));
+    sec
 }

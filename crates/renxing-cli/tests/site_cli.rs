@@ -200,6 +200,117 @@ fn bad_inputs_are_named() {
     );
 }
 
+/// Demand ids and site ids that look alike (1, 2 on both sides) fit both columns of a long
+/// cost file: the column names decide, and without telling names the file is refused.
+#[test]
+fn numeric_ids_are_not_read_the_wrong_way_round() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = "id,weight\n1,10\n2,20\n";
+    let s = "id\n1\n2\n";
+    // Demand 1: site 1 at 1, site 2 at 5; demand 2: site 1 at 7, site 2 at 2. Opening site 2
+    // costs 10·5 + 20·2 = 90 (optimal); read transposed, both sites would cost 110.
+    let f = small_case(
+        tmp.path(),
+        d,
+        s,
+        "destination_id,origin_id,distance_m\n1,1,1\n2,1,5\n1,2,7\n2,2,2\n",
+    );
+    let out = tmp.path().join("named");
+    site(&["--model", "p-median", "--p", "1"], &[&f[0], &f[1], &f[2]], &out).success();
+    let r = json(&out.join("result.json"));
+    assert_eq!(r["objective"].as_f64(), Some(90.0));
+    assert_eq!(r["selected"], serde_json::json!(["2"]));
+    let f = small_case(tmp.path(), d, s, "a,b,cost\n1,1,1\n1,2,5\n2,1,7\n2,2,2\n");
+    fails_with(
+        &["--model", "p-median", "--p", "1"],
+        &f,
+        &[
+            "c.csv",
+            "cannot tell the demand-id column from the site-id column",
+            "a, b",
+        ],
+    );
+    // Named by the caller, it reads.
+    site(
+        &["--model", "p-median", "--p", "1", "--cost-columns", "a,b,cost"],
+        &[&f[0], &f[1], &f[2]],
+        &out,
+    )
+    .success();
+    assert_eq!(json(&out.join("result.json"))["objective"].as_f64(), Some(90.0));
+}
+
+/// Positions in a projected CRS (`--crs EPSG:4547`, CGCS2000 Gauss–Krüger CM 114°E) are read as
+/// they are and converted: a site 1 km east of a demand point in Shenzhen is ~1 km away.
+#[test]
+fn projected_positions_are_converted_not_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    // (22.5431 N, 114.0579 E) is E 505955.846174, N 2493941.245741 (PROJ 9.1.1).
+    let d = "id,x,y,weight\na,505955.846174,2493941.245741,100\n";
+    let s = "id,x,y\nnear,506955.846174,2493941.245741\nfar,515955.846174,2493941.245741\n";
+    std::fs::write(tmp.path().join("d.csv"), d).unwrap();
+    std::fs::write(tmp.path().join("s.csv"), s).unwrap();
+    let out = tmp.path().join("out");
+    // A stale GeoPackage from an earlier run must not survive beside new results … (here it
+    // is replaced, since positions are known).
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("result.gpkg"), "stale").unwrap();
+    let mut c = Command::cargo_bin("renxing").unwrap();
+    c.args([
+        "site",
+        "--model",
+        "p-median",
+        "--p",
+        "1",
+        "--costs",
+        "euclidean",
+        "--crs",
+        "EPSG:4547",
+    ])
+    .arg("--demand")
+    .arg(tmp.path().join("d.csv"))
+    .arg("--candidates")
+    .arg(tmp.path().join("s.csv"))
+    .arg("--out")
+    .arg(&out)
+    .arg("--quiet")
+    .assert()
+    .success();
+    let r = json(&out.join("result.json"));
+    assert_eq!(r["selected"], serde_json::json!(["near"]));
+    let cost = r["objective"].as_f64().unwrap() / 100.0;
+    // Great-circle metres on the mean sphere (R = 6,371,008.8 m) run ~0.15 % short of the
+    // ellipsoid east–west at 22.5° N (prime-vertical radius ~6,380,700 m): 998.4 m.
+    assert!((cost - 998.4).abs() < 0.5, "1 km east is {cost} m");
+    assert_ne!(std::fs::read(out.join("result.gpkg")).unwrap(), b"stale");
+    // Nothing of the staging folder is left behind.
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// A run without positions removes the GeoPackage an earlier run left, so every file in the
+/// folder belongs to the same result.
+#[test]
+fn outputs_of_one_run_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = small_case(
+        tmp.path(),
+        "id,weight\na,10\nb,20\n",
+        "id\nx\ny\n",
+        "demand,site,cost\na,x,1\na,y,2\nb,x,3\nb,y,1\n",
+    );
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("result.gpkg"), "stale").unwrap();
+    site(&["--model", "p-median", "--p", "2"], &[&f[0], &f[1], &f[2]], &out).success();
+    assert!(!out.join("result.gpkg").exists());
+    assert!(out.join("assignment.csv").exists() && out.join("result.json").exists());
+}
+
 #[test]
 fn beijing_new_shelters_beside_the_government_list() {
     // The project reads the 1,181 shelters from the shared data folder.
@@ -210,19 +321,22 @@ fn beijing_new_shelters_beside_the_government_list() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/beijing-core/renxing-gov-shelters-siting.toml");
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("bj");
-    Command::cargo_bin("renxing")
-        .unwrap()
-        .args([
-            "run",
-            project.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--quiet",
-        ])
-        .assert()
-        .success();
-    let r = json(&out.join("siting/result.json"));
+    let run = || {
+        Command::cargo_bin("renxing")
+            .unwrap()
+            .args([
+                "run",
+                project.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--quiet",
+            ])
+            .assert()
+            .success()
+    };
+    run();
     let exam = json(&out.join("summary.json"));
+    let r = &exam["siting"];
     // Before = the exam's own 500 m coverage, computed by another path (nearest-facility
     // search vs the hierarchy's matrix).
     let before = r["before"]["covered_weight"].as_f64().unwrap();
@@ -240,6 +354,43 @@ fn beijing_new_shelters_beside_the_government_list() {
     );
     assert!((b - 0.4150593875272618).abs() < 1e-9, "before {b}");
     assert!((a - 0.4940611593747099).abs() < 1e-9, "after {a}");
-    let layers = renxing_io::gpkg::layer_names(&out.join("siting/result.gpkg")).unwrap();
-    assert_eq!(layers, ["sites", "demand", "assignment"]);
+    // Everything lands in the run's one folder, written all or nothing.
+    let layers = renxing_io::gpkg::layer_names(&out.join("results.gpkg")).unwrap();
+    for l in ["siting_sites", "siting_demand", "siting_assignment"] {
+        assert!(layers.iter().any(|n| n == l), "{l} in {layers:?}");
+    }
+    let csv = std::fs::read_to_string(out.join("siting_assignment.csv")).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        1 + 7474,
+        "one row per demand point (all reach a site)"
+    );
+    // The report's section: before/after shares and the ten new sites with the people each
+    // brings within 500 m (together the gain: 49.41 % − 41.51 % of 1,815,043).
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Siting: new sites (mclp)"));
+    assert!(html.contains("41.51 %") && html.contains("49.41 %"));
+    assert_eq!(html.matches("<td>candidate:").count(), 10);
+    assert!(html.contains(&renxing_report::page::fmt_thousands(
+        r["after"]["covered_weight"].as_f64().unwrap(),
+        0
+    )));
+    let cells = |row: &str| -> Vec<String> {
+        row.split("<td")
+            .skip(1)
+            .map(|c| c[c.find('>').unwrap() + 1..c.find("</td>").unwrap()].to_string())
+            .collect()
+    };
+    let gained: f64 = html
+        .split("<tr>")
+        .filter(|row| row.starts_with("<td>candidate:"))
+        .map(|row| cells(row)[3].replace(',', "").parse::<f64>().unwrap())
+        .sum();
+    let expected = r["after"]["covered_weight"].as_f64().unwrap() - before;
+    assert!(
+        (gained - expected).abs() <= 10.0,
+        "new sites gain {gained}, expected {expected}"
+    );
+    // A second run into the same folder replaces it.
+    run();
 }

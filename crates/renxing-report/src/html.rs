@@ -334,6 +334,7 @@ h1{{font-size:22px}} h2{{font-size:18px;margin-top:28px;border-bottom:1px solid 
 .card b{{display:block;font-size:22px}} table{{border-collapse:collapse;width:100%;font-size:13px}}
 td,th{{border:1px solid #ddd;padding:4px 6px;vertical-align:top}} #units td:nth-child(-n+3){{white-space:nowrap}} th{{background:#f0f0f0}} td.n{{text-align:right;white-space:nowrap}}
 tr.deficient td:first-child{{color:#b2182b;font-weight:bold}} .caption{{font-size:12px;color:#555}} code{{font-size:12px}}
+.legend span{{display:inline-block;width:1em;height:1em;margin:0 .3em 0 1em;vertical-align:middle;border:1px solid #999}} figcaption{{font-size:12px;color:#555}}
 </style></head><body>
 <h1>{title}</h1>
 <p>Shelter coverage exam (避难场所体检) under the standard profile <b>{std}</b>. Walking distance on the road network to the nearest shelter; emergency service distance {ed} m, fixed-shelter distance {fd}–{fdm} m.</p>
@@ -352,6 +353,7 @@ tr.deficient td:first-child{{color:#b2182b;font-weight:bold}} .caption{{font-siz
 <h2>Units (deficient first, ranked)</h2>
 <table id="units"><thead><tr><th>Rank</th><th>Code</th><th>Name</th><th>Population</th><th>Shelters</th><th>Capacity data</th><th>m²/person</th><th>≤ {ed} m</th><th>≤ {fd} m</th><th>≤ {fdm} m</th><th>Beyond</th><th>Mean distance (m)</th><th>Deficiencies</th></tr></thead>
 <tbody>{rows}</tbody></table>
+{extra}
 <h2>Notes</h2><ul>{notes}<li>Population: {method}.</li></ul>
 <h2>Road network</h2>
 <p>{src}: {in_e} edges in, {nodes} nodes / {links} links ({km:.1} km) kept in the largest of {comps} connected components; {dn} nodes / {dl} links in other components left out. Untagged edges (no highway class, never routed): {ut} ({utkm:.1} km){utl}. Classes not walkable: {excl}.</p>
@@ -377,6 +379,7 @@ tr.deficient td:first-child{{color:#b2182b;font-weight:bold}} .caption{{font-siz
         map = map_svg(input),
         chart = chart_svg(&exam.units, p),
         rows = unit_rows(&exam.units, &order),
+        extra = extra_sections(&input.extra.sections),
         method = escape(&input.population.method),
         src = escape(&net.source),
         in_e = net.input_edges,
@@ -396,6 +399,19 @@ tr.deficient td:first-child{{color:#b2182b;font-weight:bold}} .caption{{font-siz
         excl = escape(&excluded.join(", ")),
         ver = env!("CARGO_PKG_VERSION"),
     )
+}
+
+/// Sections of further analyses, as the exam page's headings and blocks.
+fn extra_sections(sections: &[crate::page::Section]) -> String {
+    let mut out = String::new();
+    for s in sections {
+        let _ = write!(out, "<h2>{}</h2>", escape(&s.heading));
+        for b in &s.blocks {
+            out.push_str(b);
+            out.push('\n');
+        }
+    }
+    out
 }
 
 #[cfg(test)]

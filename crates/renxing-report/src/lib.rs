@@ -43,6 +43,19 @@ pub struct ReportInput<'a> {
     pub inputs: Vec<(String, String)>,
     /// Seconds spent per phase, for the record.
     pub timings: Vec<(String, f64)>,
+    /// What further analyses of the run (e.g. `[siting]`) add to the three files.
+    pub extra: Extra,
+}
+
+/// Results of further analyses of a run, written with the exam's so the folder stays all or
+/// nothing: sections of `report.html` (after the unit table), layers of `results.gpkg`,
+/// top-level keys of `summary.json`, and further files (names from [`OUTPUT_FILES`]).
+#[derive(Default)]
+pub struct Extra {
+    pub sections: Vec<page::Section>,
+    pub layers: Vec<renxing_io::gpkg::Layer>,
+    pub summary: std::collections::BTreeMap<String, serde_json::Value>,
+    pub files: Vec<(&'static str, Vec<u8>)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,8 +72,18 @@ pub enum ReportError {
 
 /// The files a run writes; an output folder holding anything else is refused.
 /// `road_closures.csv` is written by flood runs with a road network (the closures file of
-/// `renxing_risk::flood::closures`).
-pub const OUTPUT_FILES: [&str; 4] = ["results.gpkg", "summary.json", "report.html", "road_closures.csv"];
+/// `renxing_risk::flood::closures`), `siting_assignment.csv` by project runs with `[siting]`.
+pub const OUTPUT_FILES: [&str; 5] = [
+    "results.gpkg",
+    "summary.json",
+    "report.html",
+    "road_closures.csv",
+    "siting_assignment.csv",
+];
+
+/// Names earlier versions wrote into the folder (a `siting/` folder before the siting results
+/// joined the run's own files); replaced with the rest.
+const EARLIER_OUTPUTS: [&str; 1] = ["siting"];
 
 /// Refuse an output path that is a file, or a folder holding anything but the outputs of an
 /// earlier run: outputs replace the whole folder, which would delete such files. Callers may run
@@ -82,7 +105,7 @@ pub fn check_out_dir(out: &Path) -> Result<(), ReportError> {
     }
     for e in std::fs::read_dir(out).map_err(os(out))? {
         let name = e.map_err(os(out))?.file_name();
-        if !OUTPUT_FILES.iter().any(|f| name == *f) {
+        if !OUTPUT_FILES.iter().chain(&EARLIER_OUTPUTS).any(|f| name == *f) {
             return refuse(format!(
                 "the output folder holds '{}', which is not an output of renxing; the folder is replaced as a \
                  whole, so give a new folder (or one of an earlier run)",
@@ -105,13 +128,10 @@ pub fn write_outputs(dir: &Path, input: &ReportInput) -> Result<(), ReportError>
     check_out_dir(dir)?;
     let summary = summary::summary(input);
     let json = serde_json::to_string_pretty(&summary)?;
-    write_output_dir(
-        dir,
-        &layers::result_layers(input),
-        &json,
-        &html::report_html(input, &summary),
-        &[],
-    )
+    let mut all_layers = layers::result_layers(input);
+    all_layers.extend(input.extra.layers.iter().cloned());
+    let files: Vec<(&str, Vec<u8>)> = input.extra.files.iter().map(|(n, b)| (*n, b.clone())).collect();
+    write_output_dir(dir, &all_layers, &json, &html::report_html(input, &summary), &files)
 }
 
 /// Write the three output files of any analysis — `results.gpkg` with `layers`, `summary.json`

@@ -184,6 +184,9 @@ pub struct MapSpec<'a> {
     pub caption: &'a str,
     /// Radius of point marks in pixels.
     pub radius: f64,
+    /// Legend labels per grade (index 0 = not graded … 5); `None` = the hazard grades
+    /// [`GRADE_LABELS`]. Grades with an empty label are left out of the legend.
+    pub labels: Option<[&'a str; 6]>,
 }
 
 /// An SVG map with a grade legend (`<figure>`); a note when there is nothing to draw.
@@ -277,19 +280,20 @@ pub fn grade_map(spec: &MapSpec<'_>, width: f64) -> String {
         );
     }
     svg.push_str("</svg>");
+    let labels = spec.labels.unwrap_or(GRADE_LABELS);
     let mut legend = String::from("<div class=\"legend\">");
-    for g in 1..=5 {
+    for g in [1, 2, 3, 4, 5, 0] {
+        if labels[g].is_empty() {
+            continue;
+        }
         let _ = write!(
             legend,
             "<span style=\"background:{}\"></span>{}",
-            GRADE_COLOURS[g], GRADE_LABELS[g]
+            GRADE_COLOURS[g],
+            escape(labels[g])
         );
     }
-    let _ = write!(
-        legend,
-        "<span style=\"background:{}\"></span>{}</div>",
-        GRADE_COLOURS[0], GRADE_LABELS[0]
-    );
+    legend.push_str("</div>");
     let thinned = if step > 1 {
         format!(" (every {step}th of {} marks drawn)", spec.marks.len())
     } else {

@@ -17,6 +17,7 @@
 //! | `deficient_ranking` | codes of the deficient units, most deficient first |
 //! | `notes` | plain-language caveats (unknown capacities, dropped points…) |
 //! | `timings_s` | seconds per phase |
+//! | `siting` | with a `[siting]` section: the siting result (model, new sites, before/after coverage, gap; `docs/siting.md`) |
 
 use std::collections::BTreeMap;
 
@@ -67,6 +68,9 @@ pub struct Summary {
     pub deficient_ranking: Vec<String>,
     pub notes: Vec<String>,
     pub timings_s: BTreeMap<String, f64>,
+    /// Keys added by further analyses (e.g. `siting`, see `docs/siting.md`).
+    #[serde(flatten)]
+    pub extra: BTreeMap<String, serde_json::Value>,
 }
 
 pub fn summary(input: &ReportInput) -> Summary {
@@ -108,5 +112,6 @@ pub fn summary(input: &ReportInput) -> Summary {
         deficient_ranking: exam.ranking.iter().map(|&i| exam.units[i].code.clone()).collect(),
         notes: exam.notes.clone(),
         timings_s: input.timings.iter().cloned().collect(),
+        extra: input.extra.summary.clone(),
     }
 }

@@ -818,6 +818,7 @@ pub fn run(
                 zones.hazard.breaks.describe()
             ),
             radius: 1.0,
+            labels: None,
         },
         900.0,
     ));

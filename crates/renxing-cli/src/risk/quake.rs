@@ -745,6 +745,7 @@ pub fn run(
             outlines: &[],
             caption: "Median GB/T 17742-2020 instrumental intensity at the sites, five bands: ≥ IX, VIII, VII, VI, ≤ V (grade 1 … 5); black: rupture planes",
             radius: 2.0,
+            labels: None,
         },
         900.0,
     ));
@@ -792,6 +793,7 @@ pub fn run(
                 zones.loss.as_ref().expect("given").breaks.describe()
             ),
             radius: 1.6,
+            labels: None,
         },
         900.0,
     ));
