@@ -117,10 +117,7 @@ pub(crate) fn cp_median(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteErr
         assignment: Some(assignment),
         objective,
         bound,
-        method: format!(
-            "HiGHS MILP (assignment formulation, demand {})",
-            if spec.split { "split allowed" } else { "not split" }
-        ),
+        method: format!("HiGHS MILP (assignment formulation, demand {})", demand_split(spec)),
     })
 }
 
@@ -137,10 +134,7 @@ pub(crate) fn cmclp(inst: &Instance, spec: &Spec) -> Result<Outcome, SiteError> 
         assignment: Some(assignment),
         objective,
         bound,
-        method: format!(
-            "HiGHS MILP (covered-flow formulation, demand {})",
-            if spec.split { "split allowed" } else { "not split" }
-        ),
+        method: format!("HiGHS MILP (covered-flow formulation, demand {})", demand_split(spec)),
     })
 }
 
@@ -246,7 +240,7 @@ fn by_site_sets(inst: &Instance, spec: &Spec, caps: &[f64]) -> Result<Option<Out
         method: format!(
             "site sets by their uncapacitated lower bound, {solves} of {} solved exactly as assignment MILPs (demand {})",
             sets.len(),
-            if spec.split { "split allowed" } else { "not split" }
+            demand_split(spec)
         ),
     }))
 }
@@ -261,6 +255,11 @@ fn binomial(n: usize, k: usize) -> usize {
         };
     }
     c
+}
+
+/// How demand may be served, for method descriptions.
+fn demand_split(spec: &Spec) -> &'static str {
+    if spec.split { "split allowed" } else { "not split" }
 }
 
 type Assigned = (Vec<usize>, Vec<Vec<(usize, f64)>>, f64, f64);

@@ -173,10 +173,7 @@ pub fn mclp(groups: &CoverGroups, n_sites: usize, pre: &[usize], p: usize, limit
             }
         }
         // The relaxed site set as a solution.
-        let mut y_open = vec![false; n_sites];
-        for &j in &y {
-            y_open[j] = true;
-        }
+        let y_open = mark(&y, n_sites);
         let cov = groups.covered(&y_open);
         if cov > best + 1e-9 {
             best = cov;
@@ -412,10 +409,7 @@ pub fn p_median(costs: &CostMatrix, weights: &[f64], pre: &[usize], p: usize, li
                 stall = 0;
             }
         }
-        let mut y_open = vec![false; m];
-        for &j in &y {
-            y_open[j] = true;
-        }
+        let y_open = mark(&y, m);
         let c = median_cost(costs, weights, &y_open);
         if c < best - 1e-9 * best.abs().max(1.0) {
             best = c;
