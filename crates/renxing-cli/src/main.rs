@@ -4,6 +4,7 @@
 //! shows progress and reports errors as one clear line. See `docs/cli.md`.
 
 mod access;
+mod dual_use;
 mod layers;
 mod oq;
 mod project;

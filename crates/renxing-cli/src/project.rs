@@ -23,6 +23,15 @@ pub struct Project {
     pub exam: ExamSection,
     /// Optional siting analysis: new sites beside the shelters (docs/project-file.md).
     pub siting: Option<SitingSection>,
+    /// Routine facilities for dual-use scenarios (docs/scenarios.md).
+    #[serde(default)]
+    pub facilities: FacilitiesSection,
+    /// Dual-use scenarios (docs/scenarios.md).
+    #[serde(default)]
+    pub scenario: Vec<ScenarioEntry>,
+    /// Compound scenarios: scenarios that happen at once and compete for facilities.
+    #[serde(default)]
+    pub compound: Vec<CompoundEntry>,
     /// Folder of the project file; relative paths resolve against it.
     #[serde(skip)]
     pub base: PathBuf,
@@ -267,4 +276,45 @@ fn default_siting_model() -> String {
 
 fn default_cell_m() -> f64 {
     250.0
+}
+
+/// `[facilities]`: routine facilities for dual-use scenarios.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FacilitiesSection {
+    /// OSM files whose facilities (all kinds) enter the catalogue.
+    #[serde(default)]
+    pub osm: Vec<PathBuf>,
+    /// Points CSV lists, each of one facility kind.
+    #[serde(default)]
+    pub csv: Vec<FacilityCsv>,
+}
+
+/// One facility list: points of one kind, with optional measured capacities in columns
+/// `capacity_<role>` and optional `site_area_m2`, `floor_area_m2`, `rooms`, `beds`, `name`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FacilityCsv {
+    pub path: PathBuf,
+    pub kind: String,
+    #[serde(default = "default_crs")]
+    pub crs: String,
+    pub id_column: Option<String>,
+    pub lon_column: Option<String>,
+    pub lat_column: Option<String>,
+}
+
+/// `[[scenario]]`: one scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioEntry {
+    pub file: PathBuf,
+}
+
+/// `[[compound]]`: scenarios at once.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CompoundEntry {
+    pub name: String,
+    pub scenarios: Vec<String>,
 }

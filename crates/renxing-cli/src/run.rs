@@ -226,6 +226,24 @@ pub fn run_project(project_path: &Path, out: &Path, quiet: bool) -> Result<RunOu
         extra.summary.insert("siting".into(), done.summary);
         extra.files.push(("siting_assignment.csv", done.assignment_csv));
     }
+    let scen = crate::dual_use::run_scenarios(&crate::dual_use::ScenarioContext {
+        project: &project,
+        standard: &standard,
+        graph: &graph,
+        units: &units,
+        population: &population.points,
+        access_speed_mps: profile.access_speed_mps(),
+        max_snap_m: params.max_snap_m.unwrap_or(1000.0),
+    })?;
+    if !project.scenario.is_empty() {
+        if !quiet {
+            bar.suspend(|| scen.lines.iter().for_each(|l| eprintln!("{l}")));
+        }
+        extra.sections.extend(scen.sections);
+        extra.layers.extend(scen.layers);
+        extra.summary.insert("dual_use".into(), scen.summary);
+        timings.extend(scen.timings);
+    }
     let input = ReportInput {
         project: &project.name,
         title: &title,

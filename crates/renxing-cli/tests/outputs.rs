@@ -213,7 +213,7 @@ fn geopackage_is_valid_for_gdal() {
     let d = demo();
     let gpkg = d.out.join("results.gpkg");
     let s = &d.summary;
-    let expected = [
+    let mut expected = vec![
         (
             "admin_units",
             "Multi Polygon",
@@ -236,6 +236,16 @@ fn geopackage_is_valid_for_gdal() {
         ),
     ];
     assert_eq!(expected[0].2, 2);
+    // Dual-use scenarios of the example (OSM 2015 facilities; 2 units × roles × phases).
+    expected.extend([
+        ("dual_beijing_quake_fixed_shelter_assignment", "Line String", 7490),
+        ("dual_beijing_quake_fixed_shelter_links", "Line String", 9768),
+        ("dual_beijing_quake_roles", "Point", 138),
+        ("dual_beijing_quake_balance", "Multi Polygon", 2 * 2 * 8),
+        ("dual_beijing_pandemic_roles", "Point", 41),
+        ("dual_beijing_pandemic_balance", "Multi Polygon", 2 * 3 * 9),
+        ("dual_conflicts_quake_during_pandemic", "Point", 6),
+    ]);
 
     let out = StdCommand::new(&ogrinfo)
         .args(["-ro", "-so", "-al"])
