@@ -244,6 +244,15 @@ pub fn run_scenarios(cx: &ScenarioContext<'_>) -> Result<ScenarioOutputs> {
             sc.family.zh()
         ));
         balance_section(&mut section, &sc, &bal, &dt, &offers, &facilities, &states, cx.units);
+        // Demand points snapped once for all the scenario's assignments.
+        let psn: Vec<_> = if sc.assign.is_empty() {
+            Vec::new()
+        } else {
+            dt.points
+                .iter()
+                .map(|q| idx.snap(cx.graph, q.lon, q.lat).filter(|s| s.offset_m <= cx.max_snap_m))
+                .collect()
+        };
         for a in &sc.assign {
             let t = Instant::now();
             let Some(ph) = sc.phases_h.iter().position(|&x| (x - a.at_h).abs() < 1e-9) else {
@@ -262,11 +271,6 @@ pub fn run_scenarios(cx: &ScenarioContext<'_>) -> Result<ScenarioOutputs> {
             let fsn: Vec<_> = fac.iter().map(|&(f, _)| fac_snap[f]).collect();
             let cap: Vec<f64> = fac.iter().map(|x| x.1).collect();
             let amount = &dt.by_role[&a.role][ph];
-            let psn: Vec<_> = dt
-                .points
-                .iter()
-                .map(|q| idx.snap(cx.graph, q.lon, q.lat).filter(|s| s.offset_m <= cx.max_snap_m))
-                .collect();
             let res = assign(&net, &psn, amount, &fsn, &cap, AssignOptions::default())?;
             let loads = link_loads(&net, &psn, &fsn, &res.flows);
             let secs = t.elapsed().as_secs_f64();
