@@ -48,11 +48,15 @@ pub struct ScenarioContext<'a> {
 /// Facilities of the project: OSM files, then CSV lists.
 pub fn load_facilities(p: &Project) -> Result<Vec<Facility>> {
     let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for f in &p.facilities.osm {
         let path = p.resolve(f);
         let osm = renxing_io::osm::read_osm(&path).with_context(|| format!("[facilities] osm {}", path.display()))?;
         for fac in renxing_io::osm::facilities(&osm) {
-            out.push(Facility::from_osm(&fac, &path.display().to_string()));
+            // Extracts of neighbouring boxes overlap: an object in two of them counts once.
+            if seen.insert(fac.osm_id.clone()) {
+                out.push(Facility::from_osm(&fac, &path.display().to_string()));
+            }
         }
     }
     for c in &p.facilities.csv {

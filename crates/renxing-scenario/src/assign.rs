@@ -10,12 +10,14 @@
 //! all n × m costs:
 //! 1. candidate arcs: the `k` nearest facilities of every point, by one `k`-label backward
 //!    Dijkstra from all facilities;
-//! 2. the LP over the candidate arcs (HiGHS dual simplex) gives row duals u_i (points) and
-//!    w_j ≤ 0 (facilities);
+//!    plus, for every facility, its nearest people until they number twice its capacity;
+//! 2. the problem over the candidate arcs, solved by the network simplex of [`crate::simplex`],
+//!    gives row duals u_i (points) and w_j (facilities; ≤ 0 where the capacity binds);
 //! 3. pricing: one backward multi-source Dijkstra started at every facility with offset −w_j
 //!    gives min_j (t_ij − w_j) for every point at once. Where it is below u_i the arc has a
-//!    negative reduced cost and joins the candidates; when no point has one, the LP optimum is
-//!    the optimum of the full problem (LP duality), and steps 2–3 stop.
+//!    negative reduced cost and joins the candidates; when no point has one, the optimum over
+//!    the candidates is the optimum of the full problem (LP duality), and steps 2–3 stop.
+//!    Otherwise the simplex continues from its last basis with the new arcs.
 //!
 //! Points on a closed link are cut off (all unserved); a point and a facility on the same link
 //! are also joined directly along it.
@@ -23,7 +25,6 @@
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashSet};
 
-use highs::{HighsModelStatus, RowProblem, Sense};
 use rayon::prelude::*;
 use renxing_net::cch::LinkCosts;
 use renxing_net::graph::Graph;
@@ -31,6 +32,7 @@ use renxing_net::snap::Snap;
 use serde::Serialize;
 
 use crate::ScenarioError;
+use crate::simplex::Transport;
 
 /// The network of one scenario: graph, link times (with closures) and off-road walking speed.
 #[derive(Clone, Copy)]
@@ -42,6 +44,29 @@ pub struct Network<'a> {
 
 /// Penalty per unserved unit, seconds: far above any travel time on a city network.
 pub const UNSERVED_PENALTY_S: f64 = 1.0e7;
+
+/// An arc joins the candidates when its reduced cost is below −(this + 10⁻¹² |u_i|) seconds.
+const PRICING_TOL_S: f64 = 2e-6;
+
+/// Facilities priced per node in each round (at least the `k` of [`AssignOptions`]).
+const PRICING_K: usize = 4;
+
+/// Violated arcs added per facility and round: the most violated, until their demand reaches
+/// this many times the facility's capacity.
+const VIOLATORS_PER_CAPACITY: f64 = 4.0;
+
+/// Where the time of one [`assign`] call went.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct AssignTimings {
+    /// Snapping offsets, k nearest facilities and the facility-side searches.
+    pub candidates_s: f64,
+    /// Network simplex, over all rounds.
+    pub simplex_s: f64,
+    /// Pricing searches, over all rounds.
+    pub pricing_s: f64,
+    /// Network simplex pivots, over all rounds.
+    pub pivots: usize,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Flow {
@@ -65,6 +90,7 @@ pub struct Assignment {
     pub arcs: usize,
     /// Points that cannot reach any facility (closed link, other component or nothing usable).
     pub cut_off: usize,
+    pub timings: AssignTimings,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -322,6 +348,7 @@ pub fn assign(
     capacity: &[f64],
     opts: AssignOptions,
 ) -> Result<Assignment, ScenarioError> {
+    let started = std::time::Instant::now();
     let (n, m) = (points.len(), facilities.len());
     let usable: Vec<bool> = (0..m).map(|j| facilities[j].is_some() && capacity[j] > 0.0).collect();
     let rows: Vec<usize> = (0..n).filter(|&i| amount[i] > 0.0).collect();
@@ -338,42 +365,25 @@ pub fn assign(
         let p = points[rows[r]]?;
         net.direct(&p, &facilities[j]?)
     };
-    // Cost of row r to facility j given per-node labels.
-    let cost_to = |r: usize, j: usize, labels: &dyn Fn(u32, usize) -> Option<f64>| -> Option<f64> {
-        let mut best = direct(r, j);
-        for &(node, c) in &leaves[r] {
-            if let Some(d) = labels(node, j) {
-                let t = c + d;
-                if best.is_none_or(|b| t < b) {
-                    best = Some(t);
-                }
-            }
-        }
-        best
-    };
-    // 1. k nearest.
-    let zero = vec![0.0; m];
-    let labels = net.k_labels(&sources(net, facilities, &usable, &zero), opts.k.max(1));
-    let mut arcs: Vec<(usize, usize, f64)> = Vec::new();
-    let mut have: HashSet<(usize, usize)> = HashSet::new();
-    for r in 0..rows.len() {
-        let mut cand: Vec<(usize, f64)> = Vec::new();
+    // Candidates of row r from k-label search results: per facility j the best t + offset_j
+    // over the point's leave nodes (and a direct join along its own link), kept only where it is
+    // exact — no leave node lacking j could do better, since j is no better there than that
+    // node's k-th label.
+    let candidates = |r: usize, labels: &[Vec<(u32, f64)>], k: usize, offset: &[f64], cand: &mut Vec<(usize, f64)>| {
+        cand.clear();
         for &(node, c) in &leaves[r] {
             for &(j, d) in &labels[node as usize] {
-                let t = c + d;
+                let v = c + d;
                 match cand.iter_mut().find(|(x, _)| *x == j as usize) {
-                    Some(e) => e.1 = e.1.min(t),
-                    None => cand.push((j as usize, t)),
+                    Some(e) => e.1 = e.1.min(v),
+                    None => cand.push((j as usize, v)),
                 }
             }
         }
-        // A cost is exact only if no leave node lacking the facility could do better: a node
-        // with k labels reaches any other facility no sooner than its k-th label.
-        let k = opts.k.max(1);
-        cand.retain(|&(j, t)| {
+        cand.retain(|&(j, v)| {
             leaves[r].iter().all(|&(node, c)| {
                 let lv = &labels[node as usize];
-                lv.iter().any(|&(s, _)| s as usize == j) || lv.len() < k || c + lv[k - 1].1 >= t
+                lv.iter().any(|&(s, _)| s as usize == j) || lv.len() < k || c + lv[k - 1].1 >= v
             })
         });
         if let Some(p) = points[rows[r]]
@@ -381,14 +391,25 @@ pub fn assign(
         {
             for &j in js {
                 if let Some(t) = direct(r, j) {
+                    let v = t + offset[j];
                     match cand.iter_mut().find(|(x, _)| *x == j) {
-                        Some(e) => e.1 = e.1.min(t),
-                        None => cand.push((j, t)),
+                        Some(e) => e.1 = e.1.min(v),
+                        None => cand.push((j, v)),
                     }
                 }
             }
         }
-        for (j, t) in cand {
+    };
+    // 1. k nearest.
+    let zero = vec![0.0; m];
+    let labels = net.k_labels(&sources(net, facilities, &usable, &zero), opts.k.max(1));
+    let mut arcs: Vec<(usize, usize, f64)> = Vec::new();
+    let mut have: HashSet<(usize, usize)> = HashSet::new();
+    let k = opts.k.max(1);
+    let mut cand: Vec<(usize, f64)> = Vec::new();
+    for r in 0..rows.len() {
+        candidates(r, &labels, k, &zero, &mut cand);
+        for &(j, t) in &cand {
             if have.insert((r, j)) {
                 arcs.push((r, j, t));
             }
@@ -458,68 +479,60 @@ pub fn assign(
             }
         }
     }
-    // 2–3. LP and pricing.
+    let candidates_s = started.elapsed().as_secs_f64();
+    // 2–3. Network simplex (warm-started from the last basis) and pricing.
+    let supply: Vec<f64> = rows.iter().map(|&i| amount[i]).collect();
+    let cap: Vec<f64> = (0..m).map(|j| if usable[j] { capacity[j] } else { 0.0 }).collect();
+    let mut tp = Transport::new(&supply, &cap, UNSERVED_PENALTY_S);
+    let mut in_tp = 0;
+    let (mut simplex_s, mut pricing_s) = (0.0, 0.0);
     let mut rounds = 0;
     loop {
         rounds += 1;
-        let sol = solve_lp(&rows, amount, &arcs, capacity, m)?;
+        let t0 = std::time::Instant::now();
+        for &(r, j, t) in &arcs[in_tp..] {
+            tp.add_arc(r, j, t);
+        }
+        in_tp = arcs.len();
+        tp.solve().map_err(ScenarioError::Solver)?;
+        simplex_s += t0.elapsed().as_secs_f64();
         if rounds >= opts.max_rounds {
             return Err(ScenarioError::Solver(format!(
                 "assignment: no proof of optimality after {rounds} pricing rounds"
             )));
         }
-        // Offsets −w_j ≥ 0 (clamped for solver noise).
-        let offset: Vec<f64> = sol.w.iter().map(|w| (-w).max(0.0)).collect();
-        let (dist, src, _) = net.tree(&sources(net, facilities, &usable, &offset));
+        let t0 = std::time::Instant::now();
+        let u: Vec<f64> = (0..rows.len()).map(|r| tp.point_dual(r)).collect();
+        // Offsets −w_j: the marginal value of a place at facility j.
+        let offset: Vec<f64> = (0..m).map(|j| -tp.facility_dual(j)).collect();
+        // The PRICING_K best facilities of every node by t + offset: all arcs of a point that
+        // price out join at once, which saves rounds where capacities bind.
+        let kp = PRICING_K.max(opts.k);
+        let labels = net.k_labels(&sources(net, facilities, &usable, &offset), kp);
         let mut added = 0;
         let mut cut_off = 0;
         // Violations per facility: (reduced cost, row, exact time).
         let mut viol: Vec<Vec<(f64, usize, f64)>> = vec![Vec::new(); m];
         for r in 0..rows.len() {
-            let mut best: Option<(f64, usize)> = None;
-            for &(node, c) in &leaves[r] {
-                let d = dist[node as usize];
-                if d.is_finite() {
-                    let v = c + d;
-                    if best.is_none_or(|(b, _)| v < b) {
-                        best = Some((v, src[node as usize] as usize));
-                    }
-                }
-            }
-            if let Some(p) = points[rows[r]]
-                && let Some(js) = on_link.get(&p.link)
-            {
-                for &j in js {
-                    if let Some(t) = direct(r, j) {
-                        let v = t + offset[j];
-                        if best.is_none_or(|(b, _)| v < b) {
-                            best = Some((v, j));
-                        }
-                    }
-                }
-            }
-            if best.is_none() {
+            candidates(r, &labels, kp, &offset, &mut cand);
+            if cand.is_empty() && leaves[r].iter().all(|&(node, _)| labels[node as usize].is_empty()) {
                 cut_off += 1;
             }
-            if let Some((v, j)) = best {
-                let tol = 1e-7 * sol.u[r].abs().max(1.0);
-                if v < sol.u[r] - tol && !have.contains(&(r, j)) {
-                    let labels = |node: u32, jj: usize| -> Option<f64> {
-                        // Exact cost to j: the priced value minus j's offset when j won there.
-                        (src[node as usize] as usize == jj).then(|| dist[node as usize] - offset[jj])
-                    };
-                    let t = cost_to(r, j, &labels).unwrap_or(v - offset[j]);
-                    viol[j].push((v - sol.u[r], r, t));
+            let tol = PRICING_TOL_S + 1e-12 * u[r].abs();
+            for &(j, v) in &cand {
+                if v < u[r] - tol && !have.contains(&(r, j)) {
+                    viol[j].push((v - u[r], r, v - offset[j]));
                 }
             }
         }
+        drop(labels);
         // Per facility, the most violated arcs until their demand reaches its capacity: more
         // could not all be used, and the next round prices again.
         for (j, mut list) in viol.into_iter().enumerate() {
             list.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
             let mut sum = 0.0;
             for (_, r, t) in list {
-                if sum >= capacity[j] {
+                if sum >= VIOLATORS_PER_CAPACITY * capacity[j] {
                     break;
                 }
                 sum += amount[rows[r]];
@@ -528,16 +541,25 @@ pub fn assign(
                 added += 1;
             }
         }
+        pricing_s += t0.elapsed().as_secs_f64();
+        if std::env::var_os("RENXING_DEBUG_ASSIGN").is_some() {
+            let un: f64 = (0..rows.len()).map(|r| tp.unserved(r)).sum();
+            eprintln!(
+                "round {rounds}: arcs {} added {added} pivots {} unserved {un}",
+                arcs.len(),
+                tp.pivots()
+            );
+        }
         if added == 0 {
             let mut flows = Vec::new();
             let mut load = vec![0.0; m];
             let mut unserved = vec![0.0; n];
             for (r, &i) in rows.iter().enumerate() {
-                unserved[i] = sol.s[r];
+                unserved[i] = tp.unserved(r);
             }
             let mut total = 0.0;
             for (k, &(r, j, t)) in arcs.iter().enumerate() {
-                let x = sol.x[k];
+                let x = tp.flow(k);
                 if x > 1e-9 {
                     flows.push(Flow {
                         point: rows[r],
@@ -558,82 +580,15 @@ pub fn assign(
                 rounds,
                 arcs: arcs.len(),
                 cut_off,
+                timings: AssignTimings {
+                    candidates_s,
+                    simplex_s,
+                    pricing_s,
+                    pivots: tp.pivots(),
+                },
             });
         }
     }
-}
-
-struct LpSolution {
-    x: Vec<f64>,
-    s: Vec<f64>,
-    u: Vec<f64>,
-    w: Vec<f64>,
-}
-
-fn solve_lp(
-    rows: &[usize],
-    amount: &[f64],
-    arcs: &[(usize, usize, f64)],
-    capacity: &[f64],
-    m: usize,
-) -> Result<LpSolution, ScenarioError> {
-    let mut pb = RowProblem::default();
-    // Column-wise would be natural; highs' RowProblem takes rows with (col, coef) terms.
-    let xcols: Vec<highs::Col> = arcs.iter().map(|&(_, _, t)| pb.add_column(t, 0.0..)).collect();
-    let scols: Vec<highs::Col> = rows.iter().map(|_| pb.add_column(UNSERVED_PENALTY_S, 0.0..)).collect();
-    let mut by_row: Vec<Vec<(highs::Col, f64)>> = vec![Vec::new(); rows.len()];
-    let mut by_fac: Vec<Vec<(highs::Col, f64)>> = vec![Vec::new(); m];
-    for (k, &(r, j, _)) in arcs.iter().enumerate() {
-        by_row[r].push((xcols[k], 1.0));
-        by_fac[j].push((xcols[k], 1.0));
-    }
-    for (r, &i) in rows.iter().enumerate() {
-        by_row[r].push((scols[r], 1.0));
-        let d = amount[i];
-        pb.add_row(d..=d, by_row[r].iter().copied());
-    }
-    let mut fac_row = vec![usize::MAX; m];
-    let mut next_row = rows.len();
-    for j in 0..m {
-        if !by_fac[j].is_empty() {
-            pb.add_row(..=capacity[j].max(0.0), by_fac[j].iter().copied());
-            fac_row[j] = next_row;
-            next_row += 1;
-        }
-    }
-    let mut model = pb.optimise(Sense::Minimise);
-    model.make_quiet();
-    // Interior point with crossover: 3–4× faster than dual simplex on these degenerate
-    // transportation LPs (Beijing core, 7,474 rows × 72k arcs: 2–4 s against 9 s), and the
-    // crossover still returns a basic solution with its duals for pricing.
-    model.set_option("solver", "ipm");
-    model.set_option("threads", 1);
-    let solved = model
-        .try_solve()
-        .map_err(|e| ScenarioError::Solver(format!("assignment LP: HiGHS failed ({e:?})")))?;
-    if solved.status() != HighsModelStatus::Optimal {
-        return Err(ScenarioError::Solver(format!(
-            "assignment LP: HiGHS ended with {:?}",
-            solved.status()
-        )));
-    }
-    let sol = solved.get_solution();
-    let cols = sol.columns();
-    let duals = sol.dual_rows();
-    Ok(LpSolution {
-        x: cols[..arcs.len()].to_vec(),
-        s: cols[arcs.len()..].to_vec(),
-        u: duals[..rows.len()].to_vec(),
-        w: (0..m)
-            .map(|j| {
-                if fac_row[j] == usize::MAX {
-                    0.0
-                } else {
-                    duals[fac_row[j]]
-                }
-            })
-            .collect(),
-    })
 }
 
 /// People crossing each link on their way (shortest paths of the flows), per graph link.

@@ -62,6 +62,8 @@ pub struct Balance {
     pub met: Vec<Met>,
     /// Per role, in conversion order: ready soonest first, then largest.
     pub conversions: BTreeMap<Role, Vec<Conversion>>,
+    /// Per role and phase: whether there is any demand (over the whole area).
+    pub active: BTreeMap<Role, Vec<bool>>,
 }
 
 /// Relative tolerance for "supply meets demand".
@@ -79,6 +81,7 @@ pub fn balance(
     let mut rows = Vec::new();
     let mut met = Vec::new();
     let mut conversions = BTreeMap::new();
+    let mut active = BTreeMap::new();
     // Unit slots: 0..n_units, then the whole area.
     let slot = |u: Option<usize>| u.unwrap_or(n_units);
     for &role in roles {
@@ -149,6 +152,7 @@ pub fn balance(
                 peak_demand: dem[s].iter().cloned().fold(0.0, f64::max),
             });
         }
+        active.insert(role, dem[n_units].iter().map(|&d| d > 0.0).collect());
         let peak = dem[n_units].iter().cloned().fold(0.0, f64::max);
         let mut list: Vec<usize> = usable.into_iter().filter(|&k| offers[k].capacity.is_some()).collect();
         list.sort_by(|&a, &b| {
@@ -179,7 +183,12 @@ pub fn balance(
             .collect();
         conversions.insert(role, conv);
     }
-    Balance { rows, met, conversions }
+    Balance {
+        rows,
+        met,
+        conversions,
+        active,
+    }
 }
 
 /// One facility claimed by two roles at once in a compound scenario.
@@ -190,23 +199,43 @@ pub struct Conflict {
     pub claims: Vec<(String, Role, f64)>,
 }
 
-/// Facilities needed (in the conversion lists) by more than one (scenario, role) of a compound
-/// scenario: each facility can serve one emergency function at a time.
+/// Facilities needed (in the conversion lists) by two roles at the same time: by roles of two
+/// different scenarios of a compound one (which happen together), or by two roles of one
+/// scenario whose demand overlaps in some phase (an emergency shelter that becomes a fixed
+/// shelter once the emergency phase ends is a sequence, not a conflict). Each facility can serve
+/// one emergency function at a time.
 pub fn conflicts(parts: &[(&str, &Balance)]) -> Vec<Conflict> {
-    let mut claims: BTreeMap<usize, Vec<(String, Role, f64)>> = BTreeMap::new();
-    for (name, b) in parts {
+    let mut claims: BTreeMap<usize, Vec<(usize, Role, f64)>> = BTreeMap::new();
+    for (k, (_, b)) in parts.iter().enumerate() {
         for list in b.conversions.values() {
             for c in list.iter().filter(|c| c.needed) {
-                claims
-                    .entry(c.facility)
-                    .or_default()
-                    .push((name.to_string(), c.role, c.capacity));
+                claims.entry(c.facility).or_default().push((k, c.role, c.capacity));
             }
         }
     }
+    let overlap = |(k1, r1): (usize, Role), (k2, r2): (usize, Role)| -> bool {
+        if k1 != k2 {
+            return true;
+        }
+        let b = parts[k1].1;
+        match (b.active.get(&r1), b.active.get(&r2)) {
+            (Some(a1), Some(a2)) => a1.iter().zip(a2).any(|(x, y)| *x && *y),
+            _ => false,
+        }
+    };
     claims
         .into_iter()
-        .filter(|(_, v)| v.len() > 1)
-        .map(|(facility, claims)| Conflict { facility, claims })
+        .filter(|(_, v)| {
+            v.iter()
+                .enumerate()
+                .any(|(i, a)| v[i + 1..].iter().any(|b| overlap((a.0, a.1), (b.0, b.1))))
+        })
+        .map(|(facility, v)| Conflict {
+            facility,
+            claims: v
+                .into_iter()
+                .map(|(k, role, cap)| (parts[k].0.to_string(), role, cap))
+                .collect(),
+        })
         .collect()
 }

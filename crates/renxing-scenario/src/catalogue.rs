@@ -96,6 +96,10 @@ pub struct Rule {
     pub per_m2: Option<(String, f64)>,
     pub per_item: Option<(String, f64)>,
     pub block: Option<(String, f64)>,
+    /// Area basis only: the standard's minimum area for facilities of these kinds, used as a
+    /// lower bound when no area is mapped or given (e.g. a designated shelter must have at least
+    /// the minimum site of its class).
+    pub minimum: Option<(String, f64)>,
     pub hours: (String, f64),
 }
 
@@ -127,6 +131,7 @@ struct RawRule {
     per_m2: Option<String>,
     per_item: Option<String>,
     block: Option<String>,
+    minimum: Option<String>,
     hours: String,
 }
 
@@ -191,11 +196,15 @@ impl Rules {
                 per_m2: key(&r.per_m2)?,
                 per_item: key(&r.per_item)?,
                 block: key(&r.block)?,
+                minimum: key(&r.minimum)?,
                 hours: key(&Some(r.hours.clone()))?.expect("given"),
             };
             let area_basis = matches!(basis, Basis::SiteArea | Basis::FloorArea);
             if area_basis && rule.per_m2.is_none() {
                 return Err(bad(format!("{at}: an area basis needs per_m2")));
+            }
+            if rule.minimum.is_some() && !area_basis {
+                return Err(bad(format!("{at}: minimum needs an area basis")));
             }
             if matches!(basis, Basis::Rooms | Basis::Beds) && rule.per_item.is_none() {
                 return Err(bad(format!("{at}: basis {} needs per_item", r.basis)));
@@ -204,6 +213,7 @@ impl Rules {
                 ("share", &rule.share),
                 ("per_m2", &rule.per_m2),
                 ("per_item", &rule.per_item),
+                ("minimum", &rule.minimum),
             ] {
                 if let Some((k, x)) = v
                     && !(x.is_finite() && *x > 0.0)
@@ -303,14 +313,24 @@ fn compute(f: &Facility, r: &Rule) -> (Option<f64>, String) {
             return (None, format!("capacity unknown: no measured {} capacity given", r.role));
         }
     };
-    let Some(base) = base else {
-        return (None, format!("capacity unknown: no {what} mapped or given"));
+    let (base, mut text) = match (base, &r.minimum) {
+        (Some(b), _) => (
+            b,
+            match r.basis {
+                Basis::SiteArea | Basis::FloorArea => format!("{what} {} m²", fmt_num(b)),
+                _ => format!("{} {what}", fmt_num(b)),
+            },
+        ),
+        (None, Some((k, min))) => (
+            *min,
+            format!(
+                "lower bound: no {what} mapped or given, so the standard's minimum {} m² ({k})",
+                fmt_num(*min)
+            ),
+        ),
+        (None, None) => return (None, format!("capacity unknown: no {what} mapped or given")),
     };
     let mut cap = base;
-    let mut text = match r.basis {
-        Basis::SiteArea | Basis::FloorArea => format!("{what} {} m²", fmt_num(base)),
-        _ => format!("{} {what}", fmt_num(base)),
-    };
     if let Some((k, s)) = &r.share {
         cap *= s;
         text += &format!(" × {s} ({k})");

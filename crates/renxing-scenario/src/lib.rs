@@ -17,7 +17,8 @@
 //! - [`balance`]: the time-phased balance per unit × role × phase, the conversion order, the
 //!   phase from which demand is met, and conflicts between the scenarios of a compound one;
 //! - [`assign`]: the exact capacitated assignment of demand to facilities on the road network
-//!   (transportation problem by column generation with network pricing) and link loads.
+//!   (transportation problem by column generation with network pricing) and link loads;
+//! - [`simplex`]: the warm-started network simplex that solves the transportation problem.
 
 pub mod assign;
 pub mod balance;
@@ -25,6 +26,7 @@ pub mod catalogue;
 pub mod demand;
 pub mod role;
 pub mod scenario;
+pub mod simplex;
 
 pub use role::Role;
 

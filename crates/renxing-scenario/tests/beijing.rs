@@ -176,6 +176,17 @@ fn dense_optimum(
 
 #[test]
 fn shelter_assignment_equals_the_full_lp_and_conserves_people() {
+    assignment_against_the_full_lp(1.0);
+}
+
+/// A quarter of the capacity: most people cannot be served, facilities fill from their nearest
+/// residents outwards and the duals of every facility bind.
+#[test]
+fn oversubscribed_assignment_equals_the_full_lp() {
+    assignment_against_the_full_lp(0.25);
+}
+
+fn assignment_against_the_full_lp(cap_factor: f64) {
     let city = beijing();
     let std = StandardProfile::builtin("cn").unwrap();
     let rules = Rules::builtin_cn(&std).unwrap();
@@ -194,7 +205,7 @@ fn shelter_assignment_equals_the_full_lp_and_conserves_people() {
         .filter(|&k| fsnap[k].is_some_and(|s| s.offset_m <= 500.0))
         .collect();
     let fsnap: Vec<_> = keep.iter().map(|&k| fsnap[k]).collect();
-    let cap: Vec<f64> = keep.iter().map(|&k| shelters[k].1).collect();
+    let cap: Vec<f64> = keep.iter().map(|&k| shelters[k].1 * cap_factor).collect();
     // Residents around the mapped facilities (the 2015 extracts cover the north-east).
     let (mut w, mut s, mut e, mut n) = (180.0f64, 90.0f64, -180.0f64, -90.0f64);
     for &k in &keep {
@@ -256,6 +267,12 @@ fn shelter_assignment_equals_the_full_lp_and_conserves_people() {
     );
     assert!((a.total_time_s - (dense - UNSERVED_PENALTY_S * dense_unserved)).abs() <= 1e-6 * a.total_time_s.max(1.0));
     assert!(a.rounds >= 2, "k = 2 must need pricing rounds here");
+    if cap_factor < 1.0 {
+        assert!(
+            unserved > 0.1 * amount.iter().sum::<f64>(),
+            "not oversubscribed: {unserved}"
+        );
+    }
 }
 
 #[test]
