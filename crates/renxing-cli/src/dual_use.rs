@@ -272,9 +272,23 @@ pub fn run_scenarios(cx: &ScenarioContext<'_>) -> Result<ScenarioOutputs> {
                 .filter(|o| o.role == a.role && o.hours <= a.at_h && states[o.facility].unavailable.is_none())
                 .filter_map(|o| o.capacity.filter(|c| *c > 0.0).map(|c| (o.facility, c)))
                 .collect();
+            let amount = &dt.by_role[&a.role][ph];
+            // No capacity known at all (e.g. air-raid shelters mapped without areas): still
+            // answer the walking time to the nearest one, each holding the whole demand.
+            let uncapacitated = fac.is_empty();
+            let fac: Vec<(usize, f64)> = if uncapacitated {
+                let whole: f64 = amount.iter().sum();
+                offers
+                    .iter()
+                    .filter(|o| o.role == a.role && o.hours <= a.at_h && states[o.facility].unavailable.is_none())
+                    .filter(|o| o.capacity.is_none() && !o.measured_only)
+                    .map(|o| (o.facility, whole))
+                    .collect()
+            } else {
+                fac
+            };
             let fsn: Vec<_> = fac.iter().map(|&(f, _)| fac_snap[f]).collect();
             let cap: Vec<f64> = fac.iter().map(|x| x.1).collect();
-            let amount = &dt.by_role[&a.role][ph];
             let res = assign(&net, &psn, amount, &fsn, &cap, AssignOptions::default())?;
             let loads = link_loads(&net, &psn, &fsn, &res.flows);
             let secs = t.elapsed().as_secs_f64();
@@ -292,16 +306,21 @@ pub fn run_scenarios(cx: &ScenarioContext<'_>) -> Result<ScenarioOutputs> {
                 "role": a.role, "at_h": a.at_h, "demand": total, "served": served, "unserved": unserved,
                 "facilities": cap.len(), "mean_time_min": if served > 0.0 { res.total_time_s / served / 60.0 } else { 0.0 },
                 "max_time_min": max_t / 60.0, "closed_links": closed, "cut_off_points": res.cut_off,
-                "lp_rounds": res.rounds, "arcs": res.arcs, "seconds": secs,
+                "lp_rounds": res.rounds, "arcs": res.arcs, "seconds": secs, "uncapacitated": uncapacitated,
             }));
             out.lines.push(format!(
-                "scenario {}: {} at {}: {} of {} served by {} facilities, mean walk {:.1} min, max {:.1} min ({} pricing rounds)",
+                "scenario {}: {} at {}: {} of {} served by {} facilities{}, mean walk {:.1} min, max {:.1} min ({} pricing rounds)",
                 sc.name,
                 a.role,
                 sc.phase_label(a.at_h),
                 fmt_num(served.round()),
                 fmt_num(total.round()),
                 cap.len(),
+                if uncapacitated {
+                    " (capacities unknown: nearest facility, uncapacitated)"
+                } else {
+                    ""
+                },
                 if served > 0.0 { res.total_time_s / served / 60.0 } else { 0.0 },
                 max_t / 60.0,
                 res.rounds
@@ -322,6 +341,12 @@ pub fn run_scenarios(cx: &ScenarioContext<'_>) -> Result<ScenarioOutputs> {
                 clearance,
                 closed,
             );
+            if uncapacitated {
+                section.text(&format!(
+                    "No {} has a known capacity in the data: the assignment above sends everyone to the nearest one as if it held them all, so it gives walking times only, not places.",
+                    a.role
+                ));
+            }
             let lname = layer_name(&sc.name);
             out.layers
                 .push(assignment_layer(&lname, a.role, &res, &dt, &fac, &facilities));

@@ -229,7 +229,14 @@ impl Network<'_> {
     /// Backward search from `sources` that stops once the `weight` of the settled nodes reaches
     /// `want`: settled nodes get their cost (others ∞), and the cost at which it stopped (∞ when
     /// the whole reachable graph was settled).
-    pub fn bounded(&self, sources: &[(u32, f64, u32)], weight: impl Fn(u32, f64) -> f64, want: f64) -> (Vec<f64>, f64) {
+    /// The search also stops once `max_hits` settled nodes had a positive weight.
+    pub fn bounded(
+        &self,
+        sources: &[(u32, f64, u32)],
+        weight: impl Fn(u32, f64) -> f64,
+        want: f64,
+        max_hits: usize,
+    ) -> (Vec<f64>, f64) {
         let n = self.graph.node_count();
         let mut dist = vec![f64::INFINITY; n];
         let mut best = vec![f64::INFINITY; n];
@@ -241,15 +248,20 @@ impl Network<'_> {
             }
         }
         let mut got = 0.0;
+        let mut hits = 0;
         while let Some(Item { cost, node, .. }) = heap.pop() {
             if dist[node as usize].is_finite() || cost > best[node as usize] {
                 continue;
             }
-            if got >= want {
+            if got >= want || hits >= max_hits {
                 return (dist, cost);
             }
             dist[node as usize] = cost;
-            got += weight(node, cost);
+            let w = weight(node, cost);
+            if w > 0.0 {
+                hits += 1;
+            }
+            got += w;
             for arc in self.graph.in_arcs(node) {
                 if let Some(t) = self.arc_time(arc.link) {
                     let c = cost + t;
@@ -417,14 +429,18 @@ pub fn assign(
     }
     drop(labels);
     // 1b. Facility side: the nearest points of each facility until their demand is twice its
-    // capacity — where demand far exceeds supply the optimum draws each facility's nearest
-    // people, often beyond their own k nearest facilities.
+    // capacity (or a bounded number of nodes) — where demand far exceeds supply the optimum
+    // draws each facility's nearest people, often beyond their own k nearest facilities.
     let mut at_node: std::collections::HashMap<u32, Vec<(usize, f64)>> = std::collections::HashMap::new();
     for (r, lv) in leaves.iter().enumerate() {
         for &(node, c) in lv {
             at_node.entry(node).or_default().push((r, c));
         }
     }
+    // Where supply exceeds demand a facility would otherwise search the whole city: a few
+    // times the mean number of demand nodes per facility is plenty for a start.
+    let n_usable = usable.iter().filter(|&&u| u).count().max(1);
+    let max_hits = (4 * at_node.len() / n_usable).max(64);
     let extra: Vec<Vec<(usize, usize, f64)>> = (0..m)
         .into_par_iter()
         .filter(|&j| usable[j])
@@ -443,6 +459,7 @@ pub fn assign(
                         .map_or(0.0, |l| l.iter().map(|&(r, _)| amount[rows[r]]).sum::<f64>())
                 },
                 want,
+                max_hits,
             );
             let mut touched: Vec<usize> = Vec::new();
             for (v, d) in dist.iter().enumerate() {

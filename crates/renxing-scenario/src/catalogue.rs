@@ -253,6 +253,9 @@ pub struct Offer {
     pub hours: f64,
     /// How the capacity was obtained, or why it is unknown.
     pub basis: String,
+    /// The role comes only with a measured capacity (rule basis `measured`, or a measured
+    /// capacity for a role no rule gives the kind): without it the facility is merely eligible.
+    pub measured_only: bool,
 }
 
 /// Every offer of every facility under the rules, in facility order then rule order. A facility
@@ -284,6 +287,7 @@ pub fn catalogue(facilities: &[Facility], rules: &Rules) -> Vec<Offer> {
                 capacity,
                 hours: r.hours.1,
                 basis,
+                measured_only: matches!(r.basis, Basis::Measured),
             });
         }
         // Measured capacities for roles no rule gives this kind still count.
@@ -296,6 +300,7 @@ pub fn catalogue(facilities: &[Facility], rules: &Rules) -> Vec<Offer> {
                     capacity: Some(c),
                     hours,
                     basis: format!("measured capacity {}", fmt_num(c)),
+                    measured_only: true,
                 });
             }
         }
