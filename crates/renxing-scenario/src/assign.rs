@@ -559,14 +559,6 @@ pub fn assign(
             }
         }
         pricing_s += t0.elapsed().as_secs_f64();
-        if std::env::var_os("RENXING_DEBUG_ASSIGN").is_some() {
-            let un: f64 = (0..rows.len()).map(|r| tp.unserved(r)).sum();
-            eprintln!(
-                "round {rounds}: arcs {} added {added} pivots {} unserved {un}",
-                arcs.len(),
-                tp.pivots()
-            );
-        }
         if added == 0 {
             let mut flows = Vec::new();
             let mut load = vec![0.0; m];
