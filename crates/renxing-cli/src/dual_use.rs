@@ -15,7 +15,7 @@ use renxing_net::snap::SnapIndex;
 use renxing_report::html::escape;
 use renxing_report::page::{Section, table};
 use renxing_scenario::Role;
-use renxing_scenario::assign::{AssignOptions, Network, assign, link_loads};
+use renxing_scenario::assign::{AssignOptions, Network, assign, assignable, link_loads};
 use renxing_scenario::balance::{Balance, FacilityState, balance, conflicts};
 use renxing_scenario::catalogue::{Facility, Offer, Rules, catalogue, fmt_num};
 use renxing_scenario::demand::{DemandTable, demand};
@@ -267,26 +267,8 @@ pub fn run_scenarios(cx: &ScenarioContext<'_>) -> Result<ScenarioOutputs> {
                     sc.phase_label(a.at_h)
                 );
             };
-            let fac: Vec<(usize, f64)> = offers
-                .iter()
-                .filter(|o| o.role == a.role && o.hours <= a.at_h && states[o.facility].unavailable.is_none())
-                .filter_map(|o| o.capacity.filter(|c| *c > 0.0).map(|c| (o.facility, c)))
-                .collect();
             let amount = &dt.by_role[&a.role][ph];
-            // No capacity known at all (e.g. air-raid shelters mapped without areas): still
-            // answer the walking time to the nearest one, each holding the whole demand.
-            let uncapacitated = fac.is_empty();
-            let fac: Vec<(usize, f64)> = if uncapacitated {
-                let whole: f64 = amount.iter().sum();
-                offers
-                    .iter()
-                    .filter(|o| o.role == a.role && o.hours <= a.at_h && states[o.facility].unavailable.is_none())
-                    .filter(|o| o.capacity.is_none() && !o.measured_only)
-                    .map(|o| (o.facility, whole))
-                    .collect()
-            } else {
-                fac
-            };
+            let (fac, uncapacitated) = assignable(&offers, &states, a.role, a.at_h, amount.iter().sum());
             let fsn: Vec<_> = fac.iter().map(|&(f, _)| fac_snap[f]).collect();
             let cap: Vec<f64> = fac.iter().map(|x| x.1).collect();
             let res = assign(&net, &psn, amount, &fsn, &cap, AssignOptions::default())?;

@@ -33,7 +33,7 @@ use renxing_net::cch::LinkCosts;
 use renxing_net::graph::Graph;
 use renxing_net::profile::{Mode, Profile};
 use renxing_net::snap::{Snap, SnapIndex};
-use renxing_scenario::assign::{AssignOptions, Network, assign, link_loads};
+use renxing_scenario::assign::{AssignOptions, Network, assign, assignable, link_loads};
 use renxing_scenario::balance::{FacilityState, balance};
 use renxing_scenario::catalogue::{Facility, Rules, catalogue};
 use renxing_scenario::demand::demand;
@@ -209,22 +209,7 @@ fn run(archive: &Path, index: &Path, shelters: &Path) -> Result<(), Box<dyn std:
                     .position(|&x| (x - a.at_h).abs() < 1e-9)
                     .ok_or("phase")?;
                 let amount = &dt.by_role[&a.role][ph];
-                let usable = |o: &&renxing_scenario::catalogue::Offer| o.role == a.role && o.hours <= a.at_h;
-                let mut fac: Vec<(usize, f64)> = offers
-                    .iter()
-                    .filter(usable)
-                    .filter_map(|o| o.capacity.filter(|c| *c > 0.0).map(|c| (o.facility, c)))
-                    .collect();
-                let uncapacitated = fac.is_empty();
-                if uncapacitated {
-                    let whole: f64 = amount.iter().sum();
-                    fac = offers
-                        .iter()
-                        .filter(usable)
-                        .filter(|o| !o.measured_only)
-                        .map(|o| (o.facility, whole))
-                        .collect();
-                }
+                let (fac, uncapacitated) = assignable(&offers, &states, a.role, a.at_h, amount.iter().sum());
                 let fsn: Vec<_> = fac.iter().map(|&(f, _)| fac_snap[f]).collect();
                 let cap: Vec<f64> = fac.iter().map(|x| x.1).collect();
                 eprintln!("{name}: assigning {} ({} facilities)…", a.role, cap.len());

@@ -322,6 +322,36 @@ impl Network<'_> {
     }
 }
 
+/// The facilities an `[[assign]]` of `role` at `at_h` hours can use, as (facility, capacity):
+/// the offers ready by then and not made unavailable, with a known capacity. When no offer of
+/// the role has a known capacity (e.g. air-raid shelters mapped without areas), the offers whose
+/// capacity could be computed but whose basis is missing, each holding all of `demand`: the
+/// assignment then gives walking times to the nearest one only. The flag says which.
+pub fn assignable(
+    offers: &[crate::catalogue::Offer],
+    states: &[crate::balance::FacilityState],
+    role: crate::Role,
+    at_h: f64,
+    demand: f64,
+) -> (Vec<(usize, f64)>, bool) {
+    let ready = || {
+        offers
+            .iter()
+            .filter(move |o| o.role == role && o.hours <= at_h && states[o.facility].unavailable.is_none())
+    };
+    let known: Vec<(usize, f64)> = ready()
+        .filter_map(|o| o.capacity.filter(|c| *c > 0.0).map(|c| (o.facility, c)))
+        .collect();
+    if !known.is_empty() {
+        return (known, false);
+    }
+    let nearest = ready()
+        .filter(|o| o.capacity.is_none() && !o.measured_only)
+        .map(|o| (o.facility, demand))
+        .collect();
+    (nearest, true)
+}
+
 /// Facility entry points as search sources, with an offset per facility.
 fn sources(net: &Network, facilities: &[Option<Snap>], usable: &[bool], offset: &[f64]) -> Vec<(u32, f64, u32)> {
     let mut s = Vec::new();
