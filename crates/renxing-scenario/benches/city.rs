@@ -239,12 +239,12 @@ fn run(archive: &Path, index: &Path, shelters: &Path) -> Result<(), Box<dyn std:
                         amount.iter().filter(|&&x| x > 0.0).count(),
                         res.arcs,
                         res.rounds,
-                        res.timings.pivots,
+                        res.timings.solver_steps,
                         loads.iter().filter(|&&l| l > 0.0).count()
                     );
                     let tm = res.timings;
                     st.0.push((format!("{name}: assign {} — candidates", a.role), tm.candidates_s));
-                    st.0.push((format!("{name}: assign {} — network simplex", a.role), tm.simplex_s));
+                    st.0.push((format!("{name}: assign {} — solver", a.role), tm.solver_s));
                     st.0.push((format!("{name}: assign {} — pricing", a.role), tm.pricing_s));
                     st.0.push((format!("{name}: assign {} — total", a.role), assign_s));
                     st.0.push((format!("{name}: link loads {}", a.role), loads_s));

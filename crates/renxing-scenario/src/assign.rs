@@ -19,6 +19,10 @@
 //!    the candidates is the optimum of the full problem (LP duality), and steps 2–3 stop.
 //!    Otherwise the simplex continues from its last basis with the new arcs.
 //!
+//! With few usable facilities (up to [`AssignOptions::dense_up_to`], default 64) column
+//! generation is skipped: one backward search per facility gives all n × m times, and
+//! [`crate::fewsinks`] solves the full problem by shortest augmenting paths over the facilities.
+//!
 //! Points on a closed link are cut off (all unserved); a point and a facility on the same link
 //! are also joined directly along it.
 
@@ -58,14 +62,15 @@ const VIOLATORS_PER_CAPACITY: f64 = 4.0;
 /// Where the time of one [`assign`] call went.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 pub struct AssignTimings {
-    /// Snapping offsets, k nearest facilities and the facility-side searches.
+    /// Candidate arcs: the k nearest facilities and the facility-side searches (column
+    /// generation), or all n × m times (few facilities).
     pub candidates_s: f64,
-    /// Network simplex, over all rounds.
-    pub simplex_s: f64,
-    /// Pricing searches, over all rounds.
+    /// The solver over all rounds: network simplex, or shortest augmenting paths (few facilities).
+    pub solver_s: f64,
+    /// Pricing searches, over all rounds (none with few facilities).
     pub pricing_s: f64,
-    /// Network simplex pivots, over all rounds.
-    pub pivots: usize,
+    /// Network simplex pivots over all rounds, or augmenting paths (few facilities).
+    pub solver_steps: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -370,13 +375,20 @@ fn sources(net: &Network, facilities: &[Option<Snap>], usable: &[bool], offset: 
 pub struct AssignOptions {
     /// Candidate facilities per point before pricing.
     pub k: usize,
-    /// Stop after this many pricing rounds (the result then says it is not proven optimal).
+    /// Stop after this many pricing rounds (an error: no proof of optimality).
     pub max_rounds: usize,
+    /// Up to this many usable facilities, compute all n × m times (one backward search per
+    /// facility) and solve by [`crate::fewsinks`] instead of column generation.
+    pub dense_up_to: usize,
 }
 
 impl Default for AssignOptions {
     fn default() -> Self {
-        AssignOptions { k: 8, max_rounds: 50 }
+        AssignOptions {
+            k: 8,
+            max_rounds: 50,
+            dense_up_to: 64,
+        }
     }
 }
 
@@ -398,6 +410,11 @@ pub fn assign(
         .iter()
         .map(|&i| points[i].map(|s| net.leave(&s)).unwrap_or_default())
         .collect();
+    if usable.iter().filter(|&&u| u).count() <= opts.dense_up_to {
+        return assign_dense(
+            net, points, amount, facilities, capacity, &usable, &rows, &leaves, started,
+        );
+    }
     // Facilities per link, for direct joins.
     let mut on_link: std::collections::HashMap<u32, Vec<usize>> = std::collections::HashMap::new();
     for j in (0..m).filter(|&j| usable[j]) {
@@ -532,7 +549,7 @@ pub fn assign(
     let cap: Vec<f64> = (0..m).map(|j| if usable[j] { capacity[j] } else { 0.0 }).collect();
     let mut tp = Transport::new(&supply, &cap, UNSERVED_PENALTY_S);
     let mut in_tp = 0;
-    let (mut simplex_s, mut pricing_s) = (0.0, 0.0);
+    let (mut solver_s, mut pricing_s) = (0.0, 0.0);
     let mut rounds = 0;
     loop {
         rounds += 1;
@@ -542,7 +559,7 @@ pub fn assign(
         }
         in_tp = arcs.len();
         tp.solve().map_err(ScenarioError::Solver)?;
-        simplex_s += t0.elapsed().as_secs_f64();
+        solver_s += t0.elapsed().as_secs_f64();
         if rounds >= opts.max_rounds {
             return Err(ScenarioError::Solver(format!(
                 "assignment: no proof of optimality after {rounds} pricing rounds"
@@ -621,13 +638,131 @@ pub fn assign(
                 cut_off,
                 timings: AssignTimings {
                     candidates_s,
-                    simplex_s,
+                    solver_s,
                     pricing_s,
-                    pivots: tp.pivots(),
+                    solver_steps: tp.pivots(),
                 },
             });
         }
     }
+}
+
+/// Travel times from every point to every facility, row-major (`points.len()` rows), ∞ where a
+/// point cannot reach a facility (closed link, other component, no snap): one backward search
+/// per facility, in parallel.
+pub fn time_matrix(net: &Network, points: &[Option<Snap>], facilities: &[Option<Snap>]) -> Vec<f64> {
+    let leaves: Vec<Vec<(u32, f64)>> = points
+        .iter()
+        .map(|p| p.map(|s| net.leave(&s)).unwrap_or_default())
+        .collect();
+    time_matrix_from(net, points, &leaves, facilities)
+}
+
+fn time_matrix_from(
+    net: &Network,
+    points: &[Option<Snap>],
+    leaves: &[Vec<(u32, f64)>],
+    facilities: &[Option<Snap>],
+) -> Vec<f64> {
+    let m = facilities.len();
+    let columns: Vec<Vec<f64>> = facilities
+        .par_iter()
+        .map(|f| {
+            let Some(f) = f else {
+                return vec![f64::INFINITY; points.len()];
+            };
+            let src: Vec<(u32, f64, u32)> = net.enter(f).into_iter().map(|(v, c)| (v, c, 0)).collect();
+            let (dist, _) = net.bounded(&src, |_, _| 0.0, f64::INFINITY, usize::MAX);
+            points
+                .iter()
+                .zip(leaves)
+                .map(|(p, lv)| {
+                    let mut best = p.and_then(|p| net.direct(&p, f)).unwrap_or(f64::INFINITY);
+                    for &(v, c) in lv {
+                        best = best.min(c + dist[v as usize]);
+                    }
+                    best
+                })
+                .collect()
+        })
+        .collect();
+    let mut time = vec![f64::INFINITY; points.len() * m];
+    for (c, col) in columns.iter().enumerate() {
+        for (r, &t) in col.iter().enumerate() {
+            time[r * m + c] = t;
+        }
+    }
+    time
+}
+
+/// [`assign`] with all n × m times, solved by [`crate::fewsinks`]: for a few dozen facilities
+/// one backward search per facility costs less than the candidate searches and pricing.
+#[allow(clippy::too_many_arguments)]
+fn assign_dense(
+    net: &Network,
+    points: &[Option<Snap>],
+    amount: &[f64],
+    facilities: &[Option<Snap>],
+    capacity: &[f64],
+    usable: &[bool],
+    rows: &[usize],
+    leaves: &[Vec<(u32, f64)>],
+    started: std::time::Instant,
+) -> Result<Assignment, ScenarioError> {
+    let (n, m) = (points.len(), facilities.len());
+    let cols: Vec<usize> = (0..m).filter(|&j| usable[j]).collect();
+    let mc = cols.len();
+    let row_snaps: Vec<Option<Snap>> = rows.iter().map(|&i| points[i]).collect();
+    let col_snaps: Vec<Option<Snap>> = cols.iter().map(|&j| facilities[j]).collect();
+    let time = time_matrix_from(net, &row_snaps, leaves, &col_snaps);
+    let cut_off = (0..rows.len())
+        .filter(|&r| time[r * mc..(r + 1) * mc].iter().all(|t| !t.is_finite()))
+        .count();
+    let arcs = time.iter().filter(|t| t.is_finite()).count();
+    let candidates_s = started.elapsed().as_secs_f64();
+    let t0 = std::time::Instant::now();
+    let supply: Vec<f64> = rows.iter().map(|&i| amount[i]).collect();
+    let cap: Vec<f64> = cols.iter().map(|&j| capacity[j]).collect();
+    let sol = crate::fewsinks::solve(&supply, &cap, &time, UNSERVED_PENALTY_S).map_err(ScenarioError::Solver)?;
+    let solver_s = t0.elapsed().as_secs_f64();
+    let mut flows = Vec::new();
+    let mut load = vec![0.0; m];
+    let mut unserved = vec![0.0; n];
+    let mut total = 0.0;
+    for (r, &i) in rows.iter().enumerate() {
+        for &(c, x) in &sol.flows[r] {
+            let c = c as usize;
+            if c == mc {
+                unserved[i] += x;
+            } else if x > 1e-9 {
+                let t = time[r * mc + c];
+                flows.push(Flow {
+                    point: i,
+                    facility: cols[c],
+                    amount: x,
+                    time_s: t,
+                });
+                load[cols[c]] += x;
+                total += x * t;
+            }
+        }
+    }
+    flows.sort_by_key(|f| (f.point, f.facility));
+    Ok(Assignment {
+        flows,
+        unserved,
+        load,
+        total_time_s: total,
+        rounds: 1,
+        arcs,
+        cut_off,
+        timings: AssignTimings {
+            candidates_s,
+            solver_s,
+            pricing_s: 0.0,
+            solver_steps: sol.augmentations,
+        },
+    })
 }
 
 /// People crossing each link on their way (shortest paths of the flows), per graph link.

@@ -18,12 +18,15 @@
 //!   phase from which demand is met, and conflicts between the scenarios of a compound one;
 //! - [`assign`]: the exact capacitated assignment of demand to facilities on the road network
 //!   (transportation problem by column generation with network pricing) and link loads;
-//! - [`simplex`]: the warm-started network simplex that solves the transportation problem.
+//! - [`simplex`]: the warm-started network simplex that solves the transportation problem;
+//! - [`fewsinks`]: the transportation problem with few facilities, by shortest augmenting paths
+//!   over the facility graph.
 
 pub mod assign;
 pub mod balance;
 pub mod catalogue;
 pub mod demand;
+pub mod fewsinks;
 pub mod role;
 pub mod scenario;
 pub mod simplex;

@@ -5,83 +5,15 @@
 
 #![allow(clippy::needless_range_loop)] // parallel arrays indexed by point and facility
 
-use std::path::{Path, PathBuf};
-
 use highs::{HighsModelStatus, RowProblem, Sense};
-use renxing_exam::population::{PopulationPoint, Unit, disaggregate_by_road_length};
 use renxing_exam::standard::StandardProfile;
 use renxing_net::cch::LinkCosts;
-use renxing_net::graph::Graph;
-use renxing_net::profile::{Mode, Profile};
-use renxing_net::snap::SnapIndex;
 use renxing_scenario::Role;
 use renxing_scenario::assign::{AssignOptions, Network, UNSERVED_PENALTY_S, assign};
-use renxing_scenario::catalogue::{Facility, Rules, catalogue};
+use renxing_scenario::catalogue::{Rules, catalogue};
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-struct City {
-    graph: Graph,
-    units: Vec<Unit>,
-    people: Vec<PopulationPoint>,
-    facilities: Vec<Facility>,
-    access: f64,
-}
-
-fn beijing() -> City {
-    let d = repo().join("data/beijing");
-    let road = renxing_io::network_csv::read_network_csv(
-        &d.join("beijing_osm2012_nodes.csv"),
-        &d.join("beijing_osm2012_edges.csv"),
-        &Default::default(),
-    )
-    .unwrap();
-    let profile = Profile::builtin(Mode::Walk);
-    let graph = Graph::build(&road, &profile);
-    let opts = renxing_io::admin::AdminOptions {
-        code_field: Some("adcode".into()),
-        name_field: Some("name".into()),
-        crs: Some(renxing_geo::crs::Crs::Gcj02),
-        ..Default::default()
-    };
-    let units: Vec<Unit> = renxing_io::admin::read_admin(&d.join("core_districts_gcj02.geojson"), &opts)
-        .unwrap()
-        .into_iter()
-        .map(|u| Unit {
-            code: u.code,
-            name: u.name,
-            geometry: u.geometry,
-        })
-        .collect();
-    let totals = renxing_io::totals::read_totals(
-        &d.join("census2020_district_population.csv"),
-        "adcode",
-        "resident_population_2020",
-    )
-    .unwrap();
-    let t: Vec<Option<f64>> = units
-        .iter()
-        .map(|u| totals.iter().find(|(c, _)| c == &u.code).map(|x| x.1))
-        .collect();
-    let people = disaggregate_by_road_length(&graph, &units, &t, "census 2020").points;
-    let mut facilities = Vec::new();
-    for r in 5..=8 {
-        let f = d.join(format!("osm2015_region{r}.osm"));
-        let osm = renxing_io::osm::read_osm(&f).unwrap();
-        for fac in renxing_io::osm::facilities(&osm) {
-            facilities.push(Facility::from_osm(&fac, &f.display().to_string()));
-        }
-    }
-    City {
-        graph,
-        units,
-        people,
-        facilities,
-        access: profile.access_speed_mps(),
-    }
-}
+mod common;
+use common::beijing_core::{beijing, shelter_instance};
 
 #[test]
 fn catalogue_capacities_follow_the_rules_by_hand() {
@@ -123,7 +55,8 @@ fn catalogue_capacities_follow_the_rules_by_hand() {
     assert!(hotels.iter().all(|o| o.capacity.is_none()));
 }
 
-/// The LP over every point–facility pair (costs from one backward tree per facility).
+/// The LP over every point–facility pair, solved by HiGHS (times from one shortest-path tree
+/// per facility, computed here independently of the assignment's own searches).
 fn dense_optimum(
     net: &Network,
     points: &[Option<renxing_net::snap::Snap>],
@@ -190,35 +123,8 @@ fn assignment_against_the_full_lp(cap_factor: f64) {
     let city = beijing();
     let std = StandardProfile::builtin("cn").unwrap();
     let rules = Rules::builtin_cn(&std).unwrap();
-    let offers = catalogue(&city.facilities, &rules);
-    let idx = SnapIndex::new(&city.graph);
-    let shelters: Vec<(usize, f64)> = offers
-        .iter()
-        .filter(|o| o.role == Role::EmergencyShelter)
-        .filter_map(|o| o.capacity.filter(|c| *c > 0.0).map(|c| (o.facility, c)))
-        .collect();
-    let fsnap: Vec<_> = shelters
-        .iter()
-        .map(|&(f, _)| idx.snap(&city.graph, city.facilities[f].lon, city.facilities[f].lat))
-        .collect();
-    let keep: Vec<usize> = (0..shelters.len())
-        .filter(|&k| fsnap[k].is_some_and(|s| s.offset_m <= 500.0))
-        .collect();
-    let fsnap: Vec<_> = keep.iter().map(|&k| fsnap[k]).collect();
-    let cap: Vec<f64> = keep.iter().map(|&k| shelters[k].1 * cap_factor).collect();
-    // Residents around the mapped facilities (the 2015 extracts cover the north-east).
-    let (mut w, mut s, mut e, mut n) = (180.0f64, 90.0f64, -180.0f64, -90.0f64);
-    for &k in &keep {
-        let f = &city.facilities[shelters[k].0];
-        (w, s, e, n) = (w.min(f.lon), s.min(f.lat), e.max(f.lon), n.max(f.lat));
-    }
-    let pts: Vec<&PopulationPoint> = city
-        .people
-        .iter()
-        .filter(|p| p.lon >= w && p.lon <= e && p.lat >= s && p.lat <= n && p.count > 0.0)
-        .collect();
-    let psnap: Vec<_> = pts.iter().map(|p| idx.snap(&city.graph, p.lon, p.lat)).collect();
-    let amount: Vec<f64> = pts.iter().map(|p| p.count).collect();
+    let inst = shelter_instance(&city, &rules, cap_factor);
+    let (psnap, amount, fsnap, cap) = (&inst.points, &inst.amount, &inst.facilities, &inst.capacity);
     let costs = LinkCosts::of(&city.graph);
     let net = Network {
         graph: &city.graph,
@@ -227,51 +133,85 @@ fn assignment_against_the_full_lp(cap_factor: f64) {
     };
     println!(
         "{} points, {} shelters, capacity {:.0}, demand {:.0}",
-        pts.len(),
+        psnap.len(),
         cap.len(),
         cap.iter().sum::<f64>(),
         amount.iter().sum::<f64>()
     );
-    assert!(pts.len() > 500 && cap.len() >= 10);
-    let a = assign(
-        &net,
-        &psnap,
-        &amount,
-        &fsnap,
-        &cap,
-        AssignOptions { k: 2, max_rounds: 50 },
-    )
-    .unwrap();
-    // Conservation and capacities.
-    for i in 0..pts.len() {
-        let got: f64 = a.flows.iter().filter(|f| f.point == i).map(|f| f.amount).sum::<f64>() + a.unserved[i];
+    assert!(psnap.len() > 500 && cap.len() >= 10);
+    let (dense, dense_unserved) = dense_optimum(&net, psnap, amount, fsnap, cap);
+    // Both methods: column generation from the 2 nearest (pricing rounds needed) and all
+    // n × m times with shortest augmenting paths.
+    let column_generation = AssignOptions {
+        k: 2,
+        max_rounds: 50,
+        dense_up_to: 0,
+    };
+    let all_times = AssignOptions {
+        dense_up_to: usize::MAX,
+        ..AssignOptions::default()
+    };
+    for (method, opts) in [("column generation", column_generation), ("all times", all_times)] {
+        let a = assign(&net, psnap, amount, fsnap, cap, opts).unwrap();
+        // Conservation and capacities.
+        for i in 0..psnap.len() {
+            let got: f64 = a.flows.iter().filter(|f| f.point == i).map(|f| f.amount).sum::<f64>() + a.unserved[i];
+            assert!(
+                (got - amount[i]).abs() <= 1e-6 * amount[i].max(1.0),
+                "{method}: point {i}: {got} vs {}",
+                amount[i]
+            );
+        }
+        for j in 0..cap.len() {
+            assert!(
+                a.load[j] <= cap[j] * (1.0 + 1e-9) + 1e-6,
+                "{method}: facility {j} over capacity"
+            );
+        }
+        // A basic solution: people of at most m points split between facilities or unserved.
+        let mut arcs_per_point = vec![0usize; psnap.len()];
+        for f in &a.flows {
+            arcs_per_point[f.point] += 1;
+        }
+        let extra: usize = (0..psnap.len())
+            .map(|i| (arcs_per_point[i] + usize::from(a.unserved[i] > 1e-9)).saturating_sub(1))
+            .sum();
         assert!(
-            (got - amount[i]).abs() <= 1e-6 * amount[i].max(1.0),
-            "point {i}: {got} vs {}",
-            amount[i]
+            extra <= cap.len(),
+            "{method}: {extra} extra arcs for {} shelters",
+            cap.len()
         );
-    }
-    for j in 0..cap.len() {
-        assert!(a.load[j] <= cap[j] * (1.0 + 1e-9) + 1e-6, "facility {j} over capacity");
-    }
-    let unserved: f64 = a.unserved.iter().sum();
-    let objective = a.total_time_s + UNSERVED_PENALTY_S * unserved;
-    let (dense, dense_unserved) = dense_optimum(&net, &psnap, &amount, &fsnap, &cap);
-    println!(
-        "rounds {}, arcs {}, objective {objective} vs dense {dense}; unserved {unserved} vs {dense_unserved}",
-        a.rounds, a.arcs
-    );
-    assert!(
-        (objective - dense).abs() <= 1e-6 * dense.abs(),
-        "{objective} vs {dense}"
-    );
-    assert!((a.total_time_s - (dense - UNSERVED_PENALTY_S * dense_unserved)).abs() <= 1e-6 * a.total_time_s.max(1.0));
-    assert!(a.rounds >= 2, "k = 2 must need pricing rounds here");
-    if cap_factor < 1.0 {
+        let unserved: f64 = a.unserved.iter().sum();
+        let objective = a.total_time_s + UNSERVED_PENALTY_S * unserved;
+        println!(
+            "{method}: rounds {}, arcs {}, steps {}, objective {objective} vs dense LP {dense}; unserved {unserved} vs {dense_unserved}",
+            a.rounds, a.arcs, a.timings.solver_steps
+        );
         assert!(
-            unserved > 0.1 * amount.iter().sum::<f64>(),
-            "not oversubscribed: {unserved}"
+            (objective - dense).abs() <= 1e-6 * dense.abs(),
+            "{method}: {objective} vs {dense}"
         );
+        assert!(
+            (a.total_time_s - (dense - UNSERVED_PENALTY_S * dense_unserved)).abs() <= 1e-6 * a.total_time_s.max(1.0),
+            "{method}: travel time {} vs {}",
+            a.total_time_s,
+            dense - UNSERVED_PENALTY_S * dense_unserved
+        );
+        if opts.dense_up_to == 0 {
+            assert!(a.rounds >= 2, "k = 2 must need pricing rounds here");
+        } else {
+            assert_eq!(
+                a.arcs,
+                psnap.len() * cap.len(),
+                "every point reaches every shelter here"
+            );
+        }
+        if cap_factor < 1.0 {
+            assert!(
+                unserved > 0.1 * amount.iter().sum::<f64>(),
+                "{method}: not oversubscribed: {unserved}"
+            );
+        }
     }
 }
 
