@@ -6,6 +6,7 @@
 mod access;
 mod dual_use;
 mod layers;
+mod monitor;
 mod oq;
 mod project;
 mod risk;
@@ -41,6 +42,11 @@ enum Command {
         /// No progress bar.
         #[arg(long)]
         quiet: bool,
+    },
+    /// The plan-implementation monitoring network: database, units, users, imports, audit.
+    Monitor {
+        #[command(subcommand)]
+        command: monitor::MonitorCommand,
     },
     /// Run the bundled example (Beijing core districts) on the data shipped in data/.
     Demo {
@@ -369,6 +375,7 @@ fn main() -> ExitCode {
         Command::Run { project, out, quiet } => run_and_tell(&project, &out, quiet),
         Command::Demo { out, project, quiet } => run_and_tell(&project.unwrap_or_else(demo_project), &out, quiet),
         Command::Oq { job, out, quiet } => oq::run_oq(&job, &out, quiet),
+        Command::Monitor { command } => monitor::run(command),
         Command::Risk { project, out, quiet } => risk::run_risk(&project, &out, quiet).map(|r| {
             for l in r.lines {
                 eprintln!("{l}");

@@ -1,0 +1,984 @@
+//! Storage of the monitoring network and the operations over it.
+//!
+//! [`Monitor`] holds a [`Backend`] and does every change in one transaction together with its
+//! audit record (so a change and its trace land or fail together), checking the caller's role
+//! first. Schema changes are versioned migrations ([`MIGRATIONS`]), applied in order on open and
+//! recorded in `schema_migrations`.
+
+mod backend;
+mod sqlite;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+pub use backend::{Backend, Dialect, Row, Tx, Value};
+pub use sqlite::Sqlite;
+
+use crate::access::{Action, Principal, Role};
+use crate::audit::{self, GENESIS, Record, Verification};
+use crate::catalogue::{Aggregation, Catalogue, Indicator};
+use crate::rollup::{self, Rollup};
+use crate::unit::{Level, Unit};
+use crate::warning::{self, Assessment};
+use crate::{MonitorError, Result};
+
+/// Versioned schema migrations: (version, SQL). `{id}` is the auto-increment key type of the
+/// dialect, `{real}` its double type.
+pub const MIGRATIONS: &[(i64, &str)] = &[(
+    1,
+    "CREATE TABLE units (
+        code TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        level INTEGER NOT NULL,
+        parent TEXT REFERENCES units(code),
+        path TEXT NOT NULL UNIQUE,
+        geometry TEXT
+    );
+    CREATE INDEX units_parent ON units(parent);
+    CREATE TABLE indicators (
+        code TEXT PRIMARY KEY,
+        definition TEXT NOT NULL
+    );
+    CREATE TABLE targets (
+        unit TEXT NOT NULL REFERENCES units(code),
+        indicator TEXT NOT NULL REFERENCES indicators(code),
+        year INTEGER NOT NULL,
+        value {real} NOT NULL,
+        basis TEXT NOT NULL,
+        set_by TEXT NOT NULL,
+        PRIMARY KEY (unit, indicator, year)
+    );
+    CREATE TABLE observations (
+        unit TEXT NOT NULL REFERENCES units(code),
+        indicator TEXT NOT NULL REFERENCES indicators(code),
+        year INTEGER NOT NULL,
+        value {real} NOT NULL,
+        status TEXT NOT NULL,
+        source TEXT NOT NULL,
+        run_id TEXT,
+        submitter TEXT NOT NULL,
+        submitted_at TEXT NOT NULL,
+        approved_by TEXT,
+        approved_at TEXT,
+        PRIMARY KEY (unit, indicator, year)
+    );
+    CREATE INDEX observations_indicator ON observations(indicator, year);
+    CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        unit TEXT NOT NULL REFERENCES units(code),
+        role TEXT NOT NULL,
+        password_hash TEXT,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE plans (
+        id {id},
+        unit TEXT NOT NULL REFERENCES units(code),
+        kind TEXT NOT NULL,
+        name TEXT NOT NULL,
+        period_start INTEGER NOT NULL,
+        period_end INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        version INTEGER NOT NULL
+    );
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        detail TEXT NOT NULL,
+        prev_hash TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    CREATE TABLE audit_head (
+        one INTEGER PRIMARY KEY,
+        seq INTEGER NOT NULL,
+        hash TEXT NOT NULL
+    );",
+)];
+
+fn migration_sql(d: Dialect, sql: &str) -> String {
+    let (id, real) = match d {
+        Dialect::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "REAL"),
+        Dialect::Postgres => ("BIGSERIAL PRIMARY KEY", "DOUBLE PRECISION"),
+    };
+    sql.replace("{id}", id).replace("{real}", real)
+}
+
+/// UTC now as RFC 3339 (seconds).
+pub fn now_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let (y, m, d) = civil(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
+}
+
+/// Today (UTC) as (year, month, day).
+pub fn today_utc() -> (i32, u32, u32) {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    civil(secs.div_euclid(86_400))
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
+fn civil(days: i64) -> (i32, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
+    (y, m, d)
+}
+
+fn sha256_hex(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Append one audit record inside the transaction `tx`.
+fn append_audit(tx: &mut dyn Tx, actor: &str, action: &str, entity: &str, detail: &serde_json::Value) -> Result<()> {
+    // The head row serialises writers on both engines (a row lock on PostgreSQL).
+    let head = tx.query("SELECT seq, hash FROM audit_head WHERE one = 1", &[])?;
+    let (seq, prev) = match head.first() {
+        Some(r) => (r[0].as_i64().unwrap_or(0), r[1].text()),
+        None => (0, GENESIS.to_string()),
+    };
+    let seq = seq + 1;
+    let at = now_utc();
+    let detail = detail.to_string();
+    let hash = audit::chain_hash(&prev, seq, &at, actor, action, entity, &detail);
+    tx.exec(
+        "INSERT INTO audit (seq, at, actor, action, entity, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        &[
+            seq.into(),
+            at.into(),
+            actor.into(),
+            action.into(),
+            entity.into(),
+            detail.into(),
+            prev.into(),
+            hash.clone().into(),
+        ],
+    )?;
+    if head.is_empty() {
+        tx.exec(
+            "INSERT INTO audit_head (one, seq, hash) VALUES (1, $1, $2)",
+            &[seq.into(), hash.into()],
+        )?;
+    } else {
+        tx.exec(
+            "UPDATE audit_head SET seq = $1, hash = $2 WHERE one = 1",
+            &[seq.into(), hash.into()],
+        )?;
+    }
+    Ok(())
+}
+
+/// One observation as submitted.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, Serialize)]
+pub struct ObservationIn {
+    pub indicator: String,
+    pub year: i32,
+    pub value: f64,
+}
+
+/// One stored observation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Observation {
+    pub unit: String,
+    pub indicator: String,
+    pub year: i32,
+    pub value: f64,
+    /// `submitted` or `published`.
+    pub status: String,
+    pub source: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    pub submitter: String,
+}
+
+/// An indicator's state at a unit for a year: value, target, warning level.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IndicatorRow {
+    pub indicator: Indicator,
+    pub year: i32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub value: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<f64>,
+    pub assessment: Assessment,
+}
+
+/// A parent's target against the sum of its children's allocations (additive indicators).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Transmission {
+    pub unit: String,
+    pub indicator: String,
+    pub year: i32,
+    pub target: Option<f64>,
+    pub allocated: f64,
+    pub children: usize,
+    pub unallocated: Vec<String>,
+    /// Allocations sum to the target within 10⁻⁹ relative and every child has one.
+    pub ok: bool,
+}
+
+/// Warnings of one indicator at one unit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnitWarning {
+    pub unit: String,
+    pub name: String,
+    pub indicator: String,
+    pub warning: warning::Warning,
+}
+
+/// Counts written by [`Monitor::init`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct InitReport {
+    pub units: usize,
+    pub indicators: usize,
+}
+
+/// The monitoring network over a storage backend.
+pub struct Monitor<B: Backend> {
+    db: B,
+}
+
+fn unit_from(r: &Row) -> Result<Unit> {
+    Ok(Unit {
+        code: r[0].text(),
+        name: r[1].text(),
+        level: Level::from_rank(r[2].as_i64().unwrap_or(-1))
+            .ok_or_else(|| MonitorError::Storage(format!("unit {}: bad level", r[0].text())))?,
+        parent: r[3].as_str().map(str::to_string),
+        path: r[4].text(),
+        geometry: r.get(5).and_then(|g| g.as_str()).map(str::to_string),
+    })
+}
+
+const UNIT_COLS: &str = "code, name, level, parent, path";
+
+impl<B: Backend> Monitor<B> {
+    /// Open the store, applying any migration not applied yet.
+    pub fn open(db: B) -> Result<Monitor<B>> {
+        let d = db.dialect();
+        db.write(&mut |tx| {
+            tx.exec(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)",
+                &[],
+            )?;
+            let done: Vec<i64> = tx
+                .query("SELECT version FROM schema_migrations", &[])?
+                .iter()
+                .filter_map(|r| r[0].as_i64())
+                .collect();
+            for &(v, sql) in MIGRATIONS {
+                if done.contains(&v) {
+                    continue;
+                }
+                for stmt in migration_sql(d, sql)
+                    .split(';')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                {
+                    tx.exec(stmt, &[])?;
+                }
+                tx.exec(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
+                    &[v.into(), now_utc().into()],
+                )?;
+            }
+            Ok(())
+        })?;
+        Ok(Monitor { db })
+    }
+
+    pub fn backend(&self) -> &B {
+        &self.db
+    }
+
+    /// Load units (parents before children) and the indicator catalogue; units and indicators
+    /// already present are updated. One transaction, one audit record each for units and
+    /// catalogue.
+    pub fn init(&self, units: &[Unit], catalogue: &Catalogue, actor: &str) -> Result<InitReport> {
+        let mut sorted: Vec<&Unit> = units.iter().collect();
+        sorted.sort_by_key(|u| (u.level, u.path.clone()));
+        self.db.write(&mut |tx| {
+            for u in &sorted {
+                tx.exec(
+                    "INSERT INTO units (code, name, level, parent, path, geometry) VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (code) DO UPDATE SET name = excluded.name, level = excluded.level,
+                     parent = excluded.parent, path = excluded.path, geometry = excluded.geometry",
+                    &[
+                        (&u.code).into(),
+                        (&u.name).into(),
+                        u.level.rank().into(),
+                        u.parent.clone().into(),
+                        (&u.path).into(),
+                        u.geometry.clone().into(),
+                    ],
+                )?;
+            }
+            let mut per_level = BTreeMap::new();
+            for u in &sorted {
+                *per_level.entry(u.level.as_str()).or_insert(0usize) += 1;
+            }
+            append_audit(
+                tx,
+                actor,
+                "load_units",
+                "units",
+                &serde_json::json!({ "count": sorted.len(), "per_level": per_level }),
+            )?;
+            for i in &catalogue.indicators {
+                let def = serde_json::to_string(i).map_err(backend::storage)?;
+                tx.exec(
+                    "INSERT INTO indicators (code, definition) VALUES ($1, $2)
+                     ON CONFLICT (code) DO UPDATE SET definition = excluded.definition",
+                    &[(&i.code).into(), def.into()],
+                )?;
+            }
+            let codes: Vec<&str> = catalogue.indicators.iter().map(|i| i.code.as_str()).collect();
+            append_audit(
+                tx,
+                actor,
+                "load_catalogue",
+                "indicators",
+                &serde_json::json!({ "codes": codes }),
+            )?;
+            Ok(())
+        })?;
+        Ok(InitReport {
+            units: units.len(),
+            indicators: catalogue.indicators.len(),
+        })
+    }
+
+    fn read<T>(&self, mut f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        let mut out = None;
+        self.db.read(&mut |tx| {
+            out = Some(f(tx)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| MonitorError::Storage("read returned nothing".into()))
+    }
+
+    fn write<T>(&self, mut f: impl FnMut(&mut dyn Tx) -> Result<T>) -> Result<T> {
+        let mut out = None;
+        self.db.write(&mut |tx| {
+            out = Some(f(tx)?);
+            Ok(())
+        })?;
+        out.ok_or_else(|| MonitorError::Storage("write returned nothing".into()))
+    }
+
+    /// The indicator catalogue stored at init.
+    pub fn catalogue(&self) -> Result<Catalogue> {
+        self.read(|tx| {
+            let mut indicators = Vec::new();
+            for r in tx.query("SELECT definition FROM indicators ORDER BY code", &[])? {
+                indicators.push(serde_json::from_str(&r[0].text()).map_err(backend::storage)?);
+            }
+            Ok(Catalogue { indicators })
+        })
+    }
+
+    fn indicator(&self, tx: &mut dyn Tx, code: &str) -> Result<Indicator> {
+        let r = tx.query("SELECT definition FROM indicators WHERE code = $1", &[code.into()])?;
+        let r = r
+            .first()
+            .ok_or_else(|| MonitorError::invalid("indicator", format!("unknown indicator {code:?}")))?;
+        serde_json::from_str(&r[0].text()).map_err(backend::storage)
+    }
+
+    fn unit_in(tx: &mut dyn Tx, code: &str) -> Result<Unit> {
+        let rows = tx.query(
+            &format!("SELECT {UNIT_COLS} FROM units WHERE code = $1"),
+            &[code.into()],
+        )?;
+        rows.first()
+            .map(unit_from)
+            .transpose()?
+            .ok_or_else(|| MonitorError::NotFound(format!("unit {code}")))
+    }
+
+    /// A unit (with its boundary).
+    pub fn unit(&self, code: &str) -> Result<Unit> {
+        self.read(|tx| {
+            let rows = tx.query(
+                &format!("SELECT {UNIT_COLS}, geometry FROM units WHERE code = $1"),
+                &[code.into()],
+            )?;
+            rows.first()
+                .map(unit_from)
+                .transpose()?
+                .ok_or_else(|| MonitorError::NotFound(format!("unit {code}")))
+        })
+    }
+
+    /// The units directly below `code`, by code.
+    pub fn children(&self, code: &str) -> Result<Vec<Unit>> {
+        self.read(|tx| {
+            tx.query(
+                &format!("SELECT {UNIT_COLS} FROM units WHERE parent = $1 ORDER BY code"),
+                &[code.into()],
+            )?
+            .iter()
+            .map(unit_from)
+            .collect()
+        })
+    }
+
+    /// Units of the subtree of `code` (itself included), at one level or all.
+    pub fn subtree(&self, code: &str, level: Option<Level>) -> Result<Vec<Unit>> {
+        self.read(|tx| {
+            let root = Self::unit_in(tx, code)?;
+            let rows = tx.query(
+                &format!("SELECT {UNIT_COLS} FROM units WHERE (path = $1 OR path LIKE $2) ORDER BY path"),
+                &[(&root.path).into(), format!("{}/%", root.path).into()],
+            )?;
+            rows.iter()
+                .map(unit_from)
+                .filter(|u| u.as_ref().map_or(true, |u| level.is_none_or(|l| u.level == l)))
+                .collect()
+        })
+    }
+
+    /// Create a user with `role` on `unit`; returns the new API token (shown once; only its
+    /// hash is stored). `by` must be an admin over the unit, or `None` for the command line.
+    pub fn add_user(
+        &self,
+        by: Option<&Principal>,
+        name: &str,
+        unit: &str,
+        role: Role,
+        password: Option<&str>,
+    ) -> Result<String> {
+        if name.trim().is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
+            return Err(MonitorError::invalid("name", "1–64 printable characters"));
+        }
+        let mut raw = [0u8; 32];
+        getrandom::fill(&mut raw).map_err(backend::storage)?;
+        let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        let password_hash = match password {
+            Some(p) => Some(hash_password(p)?),
+            None => None,
+        };
+        let actor = by.map_or("command line", |p| p.name()).to_string();
+        self.write(|tx| {
+            let u = Self::unit_in(tx, unit)?;
+            if let Some(p) = by
+                && !p.allows(Action::Administer, &u.path)
+            {
+                return Err(MonitorError::Forbidden(format!("{} may not manage users of {unit}", p.name())));
+            }
+            if !tx.query("SELECT 1 FROM users WHERE name = $1", &[name.into()])?.is_empty() {
+                return Err(MonitorError::invalid("name", format!("user {name:?} exists")));
+            }
+            tx.exec(
+                "INSERT INTO users (name, unit, role, password_hash, token_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+                &[
+                    name.into(),
+                    unit.into(),
+                    role.as_str().into(),
+                    password_hash.clone().into(),
+                    sha256_hex(&token).into(),
+                    now_utc().into(),
+                ],
+            )?;
+            append_audit(
+                tx,
+                &actor,
+                "add_user",
+                &format!("user {name}"),
+                &serde_json::json!({ "unit": unit, "role": role.as_str() }),
+            )?;
+            Ok(())
+        })?;
+        Ok(token)
+    }
+
+    fn principal_from(tx: &mut dyn Tx, r: &Row) -> Result<Principal> {
+        let unit = Self::unit_in(tx, &r[1].text())?;
+        Ok(Principal::User {
+            name: r[0].text(),
+            role: Role::parse(&r[2].text()).ok_or_else(|| MonitorError::Storage("bad role".into()))?,
+            unit: unit.code,
+            unit_path: unit.path,
+        })
+    }
+
+    /// The user holding API `token`.
+    pub fn authenticate(&self, token: &str) -> Result<Principal> {
+        let h = sha256_hex(token);
+        self.read(|tx| {
+            let rows = tx.query(
+                "SELECT name, unit, role FROM users WHERE token_hash = $1",
+                &[(&h).into()],
+            )?;
+            let r = rows
+                .first()
+                .ok_or_else(|| MonitorError::Forbidden("unknown token".into()))?;
+            Self::principal_from(tx, r)
+        })
+    }
+
+    /// The user `name` if `password` is theirs.
+    pub fn check_password(&self, name: &str, password: &str) -> Result<Principal> {
+        self.read(|tx| {
+            let rows = tx.query(
+                "SELECT name, unit, role, password_hash FROM users WHERE name = $1",
+                &[name.into()],
+            )?;
+            let denied = || MonitorError::Forbidden("wrong name or password".into());
+            let r = rows.first().ok_or_else(denied)?;
+            let stored = r[3].as_str().ok_or_else(denied)?;
+            if !verify_password(password, stored) {
+                return Err(denied());
+            }
+            Self::principal_from(tx, r)
+        })
+    }
+
+    /// Submit observations for `unit` (new or replacing earlier ones, which go back to
+    /// `submitted`). All or nothing: one bad row rejects the batch, naming it.
+    pub fn submit(
+        &self,
+        by: &Principal,
+        unit: &str,
+        obs: &[ObservationIn],
+        source: &str,
+        run_id: Option<&str>,
+    ) -> Result<usize> {
+        self.write(|tx| self.submit_in(tx, by, unit, obs, 0, source, run_id))
+    }
+
+    /// Submit observations of several units (an imported file) in one transaction: all or
+    /// nothing; errors name the row (`observations[k]`, counted from 0 over the whole batch).
+    pub fn submit_batch(
+        &self,
+        by: &Principal,
+        batch: &[(String, ObservationIn)],
+        source: &str,
+        run_id: Option<&str>,
+    ) -> Result<usize> {
+        self.write(|tx| {
+            let mut k = 0;
+            while k < batch.len() {
+                let unit = &batch[k].0;
+                let end = (k..batch.len()).find(|&e| &batch[e].0 != unit).unwrap_or(batch.len());
+                let obs: Vec<ObservationIn> = batch[k..end].iter().map(|b| b.1.clone()).collect();
+                self.submit_in(tx, by, unit, &obs, k, source, run_id)?;
+                k = end;
+            }
+            Ok(batch.len())
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn submit_in(
+        &self,
+        tx: &mut dyn Tx,
+        by: &Principal,
+        unit: &str,
+        obs: &[ObservationIn],
+        first: usize,
+        source: &str,
+        run_id: Option<&str>,
+    ) -> Result<usize> {
+        let u = Self::unit_in(tx, unit)?;
+        if !by.allows(Action::Submit, &u.path) {
+            return Err(MonitorError::Forbidden(format!(
+                "{} may not submit for {unit}",
+                by.name()
+            )));
+        }
+        for (k, o) in obs.iter().enumerate() {
+            let field = |f: &str| format!("observations[{}].{f}", first + k);
+            self.indicator(tx, &o.indicator).map_err(|_| {
+                MonitorError::invalid(field("indicator"), format!("unknown indicator {:?}", o.indicator))
+            })?;
+            if !(1949..=2100).contains(&o.year) {
+                return Err(MonitorError::invalid(
+                    field("year"),
+                    format!("{} is not a year in 1949–2100", o.year),
+                ));
+            }
+            if !o.value.is_finite() {
+                return Err(MonitorError::invalid(field("value"), "not a finite number"));
+            }
+            let old = tx.query(
+                "SELECT value, status FROM observations WHERE unit = $1 AND indicator = $2 AND year = $3",
+                &[unit.into(), (&o.indicator).into(), o.year.into()],
+            )?;
+            tx.exec(
+                "INSERT INTO observations (unit, indicator, year, value, status, source, run_id, submitter, submitted_at)
+                 VALUES ($1, $2, $3, $4, 'submitted', $5, $6, $7, $8)
+                 ON CONFLICT (unit, indicator, year) DO UPDATE SET value = excluded.value, status = 'submitted',
+                 source = excluded.source, run_id = excluded.run_id, submitter = excluded.submitter,
+                 submitted_at = excluded.submitted_at, approved_by = NULL, approved_at = NULL",
+                &[
+                    unit.into(),
+                    (&o.indicator).into(),
+                    o.year.into(),
+                    o.value.into(),
+                    source.into(),
+                    run_id.map(str::to_string).into(),
+                    by.name().into(),
+                    now_utc().into(),
+                ],
+            )?;
+            append_audit(
+                tx,
+                by.name(),
+                "submit",
+                &format!("observation {unit}/{}/{}", o.indicator, o.year),
+                &serde_json::json!({
+                    "value": o.value,
+                    "old": old.first().and_then(|r| r[0].as_f64()),
+                    "source": source,
+                    "run_id": run_id,
+                }),
+            )?;
+        }
+        Ok(obs.len())
+    }
+
+    /// Approve (publish) the submitted values of `unit` for `year` (all indicators, or one).
+    pub fn approve(&self, by: &Principal, unit: &str, year: i32, indicator: Option<&str>) -> Result<usize> {
+        self.write(|tx| {
+            let u = Self::unit_in(tx, unit)?;
+            if !by.allows(Action::Approve, &u.path) {
+                return Err(MonitorError::Forbidden(format!("{} may not approve for {unit}", by.name())));
+            }
+            let rows = tx.query(
+                "SELECT indicator, value FROM observations WHERE unit = $1 AND year = $2 AND status = 'submitted' ORDER BY indicator",
+                &[unit.into(), year.into()],
+            )?;
+            let mut n = 0;
+            for r in rows {
+                let ind = r[0].text();
+                if indicator.is_some_and(|i| i != ind) {
+                    continue;
+                }
+                tx.exec(
+                    "UPDATE observations SET status = 'published', approved_by = $1, approved_at = $2
+                     WHERE unit = $3 AND indicator = $4 AND year = $5",
+                    &[by.name().into(), now_utc().into(), unit.into(), (&ind).into(), year.into()],
+                )?;
+                append_audit(
+                    tx,
+                    by.name(),
+                    "approve",
+                    &format!("observation {unit}/{ind}/{year}"),
+                    &serde_json::json!({ "value": r[1].as_f64() }),
+                )?;
+                n += 1;
+            }
+            Ok(n)
+        })
+    }
+
+    /// Set targets of `unit` (the plan's, or a parent's allocation to it), with their basis
+    /// (a cited plan, or "example").
+    pub fn set_targets(&self, by: &Principal, unit: &str, targets: &[ObservationIn], basis: &str) -> Result<usize> {
+        self.write(|tx| {
+            let u = Self::unit_in(tx, unit)?;
+            if !by.allows(Action::SetTarget, &u.path) {
+                return Err(MonitorError::Forbidden(format!(
+                    "{} may not set targets of {unit}",
+                    by.name()
+                )));
+            }
+            for (k, t) in targets.iter().enumerate() {
+                let field = |f: &str| format!("targets[{k}].{f}");
+                self.indicator(tx, &t.indicator).map_err(|_| {
+                    MonitorError::invalid(field("indicator"), format!("unknown indicator {:?}", t.indicator))
+                })?;
+                if !(1949..=2100).contains(&t.year) || !t.value.is_finite() {
+                    return Err(MonitorError::invalid(
+                        field("year"),
+                        "year in 1949–2100 and a finite value",
+                    ));
+                }
+                tx.exec(
+                    "INSERT INTO targets (unit, indicator, year, value, basis, set_by) VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (unit, indicator, year) DO UPDATE SET value = excluded.value, basis = excluded.basis,
+                     set_by = excluded.set_by",
+                    &[
+                        unit.into(),
+                        (&t.indicator).into(),
+                        t.year.into(),
+                        t.value.into(),
+                        basis.into(),
+                        by.name().into(),
+                    ],
+                )?;
+                append_audit(
+                    tx,
+                    by.name(),
+                    "set_target",
+                    &format!("target {unit}/{}/{}", t.indicator, t.year),
+                    &serde_json::json!({ "value": t.value, "basis": basis }),
+                )?;
+            }
+            Ok(targets.len())
+        })
+    }
+
+    /// Whether the children's targets of an additive indicator sum to the parent's.
+    pub fn transmission(&self, unit: &str, indicator: &str, year: i32) -> Result<Transmission> {
+        self.read(|tx| {
+            let ind = self.indicator(tx, indicator)?;
+            if !ind.additive() {
+                return Err(MonitorError::invalid(
+                    "indicator",
+                    format!("{indicator} is not additive"),
+                ));
+            }
+            Self::unit_in(tx, unit)?;
+            let target = tx
+                .query(
+                    "SELECT value FROM targets WHERE unit = $1 AND indicator = $2 AND year = $3",
+                    &[unit.into(), indicator.into(), year.into()],
+                )?
+                .first()
+                .and_then(|r| r[0].as_f64());
+            let kids = tx.query(
+                "SELECT u.code, t.value FROM units u LEFT JOIN targets t
+                 ON t.unit = u.code AND t.indicator = $2 AND t.year = $3 WHERE u.parent = $1 ORDER BY u.code",
+                &[unit.into(), indicator.into(), year.into()],
+            )?;
+            let allocated: f64 = kids.iter().filter_map(|r| r[1].as_f64()).sum();
+            let unallocated: Vec<String> = kids
+                .iter()
+                .filter(|r| r[1] == Value::Null)
+                .map(|r| r[0].text())
+                .collect();
+            let ok = unallocated.is_empty() && target.is_some_and(|t| (allocated - t).abs() <= 1e-9 * t.abs().max(1.0));
+            Ok(Transmission {
+                unit: unit.into(),
+                indicator: indicator.into(),
+                year,
+                target,
+                allocated,
+                children: kids.len(),
+                unallocated,
+                ok,
+            })
+        })
+    }
+
+    /// Observations of `indicator` (all years) for the units with these codes, visible to `by`.
+    fn visible_series(
+        tx: &mut dyn Tx,
+        by: &Principal,
+        unit: &Unit,
+        indicator: &str,
+    ) -> Result<Vec<(i32, f64, String)>> {
+        let see_all = by.allows(Action::ReadUnpublished, &unit.path);
+        let rows = tx.query(
+            "SELECT year, value, status FROM observations WHERE unit = $1 AND indicator = $2 ORDER BY year",
+            &[(&unit.code).into(), indicator.into()],
+        )?;
+        Ok(rows
+            .iter()
+            .filter(|r| see_all || r[2].as_str() == Some("published"))
+            .map(|r| {
+                (
+                    r[0].as_i64().unwrap_or(0) as i32,
+                    r[1].as_f64().unwrap_or(f64::NAN),
+                    r[2].text(),
+                )
+            })
+            .collect())
+    }
+
+    /// Every indicator of the catalogue at `unit` for `year`: value (as `by` may see it),
+    /// target and assessment on `today`.
+    pub fn indicators(
+        &self,
+        by: &Principal,
+        unit: &str,
+        year: i32,
+        today: (i32, u32, u32),
+    ) -> Result<Vec<IndicatorRow>> {
+        let catalogue = self.catalogue()?;
+        self.read(|tx| {
+            let u = Self::unit_in(tx, unit)?;
+            let mut out = Vec::new();
+            for ind in &catalogue.indicators {
+                let series = Self::visible_series(tx, by, &u, &ind.code)?;
+                let targets: Vec<(i32, f64)> = tx
+                    .query(
+                        "SELECT year, value FROM targets WHERE unit = $1 AND indicator = $2 ORDER BY year",
+                        &[(&u.code).into(), (&ind.code).into()],
+                    )?
+                    .iter()
+                    .map(|r| (r[0].as_i64().unwrap_or(0) as i32, r[1].as_f64().unwrap_or(f64::NAN)))
+                    .collect();
+                let upto: Vec<(i32, f64)> = series.iter().filter(|s| s.0 <= year).map(|s| (s.0, s.1)).collect();
+                let obliged = series
+                    .first()
+                    .map(|s| s.0)
+                    .into_iter()
+                    .chain(targets.first().map(|t| t.0))
+                    .min();
+                let assessment = warning::assess(ind, &upto, &targets, today, obliged);
+                let this = series.iter().find(|s| s.0 == year);
+                out.push(IndicatorRow {
+                    indicator: ind.clone(),
+                    year,
+                    value: this.map(|s| s.1),
+                    status: this.map(|s| s.2.clone()),
+                    target: targets.iter().find(|t| t.0 >= year).or(targets.last()).map(|t| t.1),
+                    assessment,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// Roll `indicator` up to `unit` for `year` from the values `by` may see.
+    pub fn rollup(&self, by: &Principal, unit: &str, indicator: &str, year: i32) -> Result<Rollup> {
+        self.read(|tx| {
+            let ind = self.indicator(tx, indicator)?;
+            let root = Self::unit_in(tx, unit)?;
+            let rows = tx.query(
+                &format!("SELECT {UNIT_COLS} FROM units WHERE path LIKE $1 ORDER BY path"),
+                &[format!("{}/%", root.path).into()],
+            )?;
+            let units: Vec<Unit> = rows.iter().map(unit_from).collect::<Result<_>>()?;
+            let mut children: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for u in &units {
+                if let Some(p) = &u.parent {
+                    children.entry(p.clone()).or_default().push(u.code.clone());
+                }
+            }
+            let load = |tx: &mut dyn Tx, code: &str| -> Result<BTreeMap<String, f64>> {
+                let rows = tx.query(
+                    "SELECT o.unit, o.value, o.status, u.path FROM observations o JOIN units u ON u.code = o.unit
+                     WHERE o.indicator = $1 AND o.year = $2 AND u.path LIKE $3",
+                    &[code.into(), year.into(), format!("{}/%", root.path).into()],
+                )?;
+                Ok(rows
+                    .iter()
+                    .filter(|r| r[2].as_str() == Some("published") || by.allows(Action::ReadUnpublished, &r[3].text()))
+                    .filter_map(|r| Some((r[0].text(), r[1].as_f64()?)))
+                    .collect())
+            };
+            let values = load(tx, indicator)?;
+            let weights = match (&ind.aggregation, &ind.weight) {
+                (Aggregation::WeightedMean, Some(w)) => load(tx, w)?,
+                _ => BTreeMap::new(),
+            };
+            Ok(rollup::roll_up(unit, ind.aggregation, &children, &values, &weights))
+        })
+    }
+
+    /// Warnings (yellow and red) of every unit under `code` (itself included) on `today`, for
+    /// the years up to `year`.
+    pub fn warnings(&self, by: &Principal, code: &str, year: i32, today: (i32, u32, u32)) -> Result<Vec<UnitWarning>> {
+        let units = self.subtree(code, None)?;
+        let mut out = Vec::new();
+        for u in units {
+            for row in self.indicators(by, &u.code, year, today)? {
+                for w in row.assessment.warnings {
+                    out.push(UnitWarning {
+                        unit: u.code.clone(),
+                        name: u.name.clone(),
+                        indicator: row.indicator.code.clone(),
+                        warning: w,
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The audit records, in order.
+    pub fn audit(&self) -> Result<Vec<Record>> {
+        self.read(|tx| {
+            Ok(tx
+                .query(
+                    "SELECT seq, at, actor, action, entity, detail, prev_hash, hash FROM audit ORDER BY seq",
+                    &[],
+                )?
+                .iter()
+                .map(|r| Record {
+                    seq: r[0].as_i64().unwrap_or(0),
+                    at: r[1].text(),
+                    actor: r[2].text(),
+                    action: r[3].text(),
+                    entity: r[4].text(),
+                    detail: r[5].text(),
+                    prev_hash: r[6].text(),
+                    hash: r[7].text(),
+                })
+                .collect())
+        })
+    }
+
+    /// Verify the hash chain, and that it ends at the recorded head (records cut off the end are
+    /// found too).
+    pub fn audit_verify(&self) -> Result<Verification> {
+        let records = self.audit()?;
+        let last = records.last().map(|r| (r.seq, r.hash.clone()));
+        let mut v = audit::verify(records);
+        if v.ok {
+            let head = self.read(|tx| tx.query("SELECT seq, hash FROM audit_head WHERE one = 1", &[]))?;
+            let head = head.first().map(|r| (r[0].as_i64().unwrap_or(0), r[1].text()));
+            if head != last {
+                v.ok = false;
+                v.broken_at = Some(last.map_or(1, |l| l.0 + 1));
+                v.reason = Some("the log ends before the recorded head (records were removed from its end)".into());
+            }
+        }
+        Ok(v)
+    }
+}
+
+fn hash_password(p: &str) -> Result<String> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    if p.len() < 8 {
+        return Err(MonitorError::invalid("password", "at least 8 characters"));
+    }
+    let mut raw = [0u8; 16];
+    getrandom::fill(&mut raw).map_err(backend::storage)?;
+    let salt = SaltString::encode_b64(&raw).map_err(backend::storage)?;
+    Ok(argon2::Argon2::default()
+        .hash_password(p.as_bytes(), &salt)
+        .map_err(backend::storage)?
+        .to_string())
+}
+
+fn verify_password(p: &str, stored: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(stored).is_ok_and(|h| argon2::Argon2::default().verify_password(p.as_bytes(), &h).is_ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil(0), (1970, 1, 1));
+        assert_eq!(civil(20_414), (2025, 11, 22));
+        assert_eq!(civil(11_016), (2000, 2, 29));
+    }
+}

@@ -1,0 +1,271 @@
+//! The monitoring network on Henan: 1 province, 18 cities, 157 counties (cnmaps boundaries) and
+//! their townships (division codes), the city statistics of 2000–2024 as observations; roles,
+//! publication, roll-ups, transmission, warnings and the audit chain, on the embedded SQLite
+//! store. Skips (printing why) without the shared data.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+use renxing_monitor::access::{Principal, Role};
+use renxing_monitor::catalogue::Catalogue;
+use renxing_monitor::import::read_city_macro;
+use renxing_monitor::store::{Backend, Monitor, ObservationIn, Sqlite, Value};
+use renxing_monitor::unit::{Level, load_units};
+use renxing_monitor::warning::{Level as Warn, Reason};
+use renxing_monitor::{MonitorError, Result};
+
+struct Henan {
+    geojson: PathBuf,
+    streets: PathBuf,
+    macro_csv: PathBuf,
+}
+
+fn henan() -> Option<Henan> {
+    Some(Henan {
+        geojson: renxing_geo::shared_data::file("cn/admin/henan_admin_wgs84.geojson")?,
+        streets: renxing_geo::shared_data::file("cn/codes/streets.csv")?,
+        macro_csv: renxing_geo::shared_data::file("cn/stats/city_macro.csv")?,
+    })
+}
+
+/// The city rows of a province in city_macro.csv, read here with a plain split (independent of
+/// the importer): (city code, year) → resident population.
+fn population_by_hand(h: &Henan, province: &str) -> BTreeMap<(String, i32), f64> {
+    let mut rdr = csv::Reader::from_path(&h.macro_csv).unwrap();
+    let mut out = BTreeMap::new();
+    for r in rdr.records() {
+        let r = r.unwrap();
+        if &r[3] == province && !r[6].is_empty() {
+            out.insert((r[4].to_string(), r[0].parse().unwrap()), r[6].parse().unwrap());
+        }
+    }
+    out
+}
+
+fn user(m: &Monitor<Sqlite>, name: &str, unit: &str, role: Role) -> Principal {
+    let token = m.add_user(None, name, unit, role, None).unwrap();
+    assert_eq!(token.len(), 64);
+    m.authenticate(&token).unwrap()
+}
+
+#[test]
+fn henan_network_end_to_end() -> Result<()> {
+    let Some(h) = henan() else { return Ok(()) };
+    let units = load_units(&h.geojson, Some(&h.streets))?;
+    let count = |l: Level| units.iter().filter(|u| u.level == l).count();
+    // The file's 157 counties include 济源市, which it also lists as one of the 18 cities: one
+    // unit (a city).
+    assert_eq!(
+        (
+            count(Level::Nation),
+            count(Level::Province),
+            count(Level::City),
+            count(Level::County)
+        ),
+        (1, 1, 18, 156)
+    );
+    // Townships: the rows of streets.csv under a loaded county, counted here independently.
+    let counties: BTreeSet<String> = units
+        .iter()
+        .filter(|u| matches!(u.level, Level::County | Level::City))
+        .map(|u| u.code.clone())
+        .collect();
+    let mut rdr = csv::Reader::from_path(&h.streets).unwrap();
+    let expected_towns = rdr
+        .records()
+        .filter(|r| counties.contains(&r.as_ref().unwrap()[2]))
+        .count();
+    assert_eq!(count(Level::Township), expected_towns);
+    // 2,586 Henan rows, less 92 under the 24 development zones (codes xx71–xx73, no boundary).
+    assert!(expected_towns > 2_400, "{expected_towns}");
+    let zhongyuan = units.iter().find(|u| u.code == "410102").unwrap();
+    assert_eq!(
+        (zhongyuan.name.as_str(), zhongyuan.path.as_str()),
+        ("中原区", "100000/410000/410100/410102")
+    );
+    let jiyuan = units.iter().find(|u| u.code == "419001").unwrap();
+    assert_eq!(jiyuan.parent.as_deref(), Some("410000"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let m = Monitor::open(Sqlite::open(&dir.path().join("monitor.sqlite"))?)?;
+    let report = m.init(&units, &Catalogue::builtin_cn(), "test")?;
+    assert_eq!(report.units, units.len());
+    let zz = m.unit("410100")?;
+    assert!(zz.geometry.as_deref().is_some_and(|g| g.contains("MultiPolygon")));
+    let kids = m.children("410100")?;
+    assert_eq!(
+        kids.len(),
+        12,
+        "Zhengzhou's districts and counties: {:?}",
+        kids.iter().map(|k| &k.name).collect::<Vec<_>>()
+    );
+
+    // The province's statistics office submits the city statistics; the nation's reviewer
+    // publishes them.
+    let stats = user(&m, "henan-stats", "410000", Role::Editor);
+    let batch = read_city_macro(&h.macro_csv, "410000")?;
+    let by_hand = population_by_hand(&h, "410000");
+    assert_eq!(
+        batch.iter().filter(|b| b.1.indicator == "resident_population").count(),
+        by_hand.len()
+    );
+    m.submit_batch(&stats, &batch, "城市统计年鉴 (cn/stats/city_macro.csv)", None)?;
+    let public = Principal::Public;
+    let r = m.rollup(&public, "410000", "resident_population", 2020)?;
+    assert_eq!(r.value, None, "nothing published yet");
+    let nation = user(&m, "mnr-reviewer", "100000", Role::Reviewer);
+    let mut published = 0;
+    for code in by_hand.keys().map(|k| k.0.clone()).collect::<BTreeSet<_>>() {
+        for y in 2000..=2024 {
+            published += m.approve(&nation, &code, y, None)?;
+        }
+    }
+    assert_eq!(published, batch.len());
+    // Province roll-up of 2020: the 17 cities in the table, 济源 (419001) missing from it.
+    let r = m.rollup(&public, "410000", "resident_population", 2020)?;
+    let sum: f64 = by_hand.iter().filter(|(k, _)| k.1 == 2020).map(|(_, v)| v).sum();
+    assert!((r.value.unwrap() - sum).abs() <= 1e-9 * sum, "{:?} vs {sum}", r.value);
+    assert!(!r.complete);
+    assert_eq!(r.missing, vec!["419001".to_string()]);
+    // Zhengzhou 2000 as in the yearbook row.
+    let rows = m.indicators(&public, "410100", 2000, (2026, 11, 22))?;
+    let pop = rows.iter().find(|r| r.indicator.code == "resident_population").unwrap();
+    assert_eq!(
+        (pop.value, pop.status.as_deref()),
+        (Some(by_hand[&("410100".into(), 2000)]), Some("published"))
+    );
+
+    // Roles: a county editor writes its own county only; unpublished values stay private.
+    let zy_editor = user(&m, "zhongyuan-editor", "410102", Role::Editor);
+    let obs = |ind: &str, year: i32, value: f64| ObservationIn {
+        indicator: ind.into(),
+        year,
+        value,
+    };
+    m.submit(
+        &zy_editor,
+        "410102",
+        &[obs("shelter_area_per_capita", 2024, 1.2)],
+        "exam",
+        Some("run-1"),
+    )?;
+    let e = m.submit(
+        &zy_editor,
+        "410103",
+        &[obs("shelter_area_per_capita", 2024, 3.0)],
+        "exam",
+        None,
+    );
+    assert!(matches!(e, Err(MonitorError::Forbidden(_))), "{e:?}");
+    let e = m.submit(
+        &zy_editor,
+        "410102",
+        &[obs("no_such_indicator", 2024, 1.0)],
+        "exam",
+        None,
+    );
+    assert!(
+        matches!(&e, Err(MonitorError::Invalid { field, .. }) if field == "observations[0].indicator"),
+        "{e:?}"
+    );
+    let erqi_editor = user(&m, "erqi-editor", "410103", Role::Editor);
+    let seen = |p: &Principal| -> Result<Option<f64>> {
+        Ok(m.indicators(p, "410102", 2024, (2026, 11, 22))?
+            .into_iter()
+            .find(|r| r.indicator.code == "shelter_area_per_capita")
+            .and_then(|r| r.value))
+    };
+    assert_eq!(seen(&zy_editor)?, Some(1.2));
+    assert_eq!(
+        seen(&erqi_editor)?,
+        None,
+        "another county cannot read unpublished values"
+    );
+    assert_eq!(seen(&public)?, None);
+    // The county's own reviewer cannot approve it; the city's reviewer can.
+    let zy_reviewer = user(&m, "zhongyuan-reviewer", "410102", Role::Reviewer);
+    assert!(matches!(
+        m.approve(&zy_reviewer, "410102", 2024, None),
+        Err(MonitorError::Forbidden(_))
+    ));
+    let zz_reviewer = user(&m, "zhengzhou-reviewer", "410100", Role::Reviewer);
+    assert_eq!(m.approve(&zz_reviewer, "410102", 2024, None)?, 1);
+    assert_eq!(seen(&public)?, Some(1.2));
+
+    // Targets from the level above; a binding indicator below its target is red.
+    let zz_editor = user(&m, "zhengzhou-editor", "410100", Role::Editor);
+    m.set_targets(
+        &zz_editor,
+        "410102",
+        &[obs("shelter_area_per_capita", 2025, 1.5)],
+        "example",
+    )?;
+    let w = m.warnings(&public, "410100", 2024, (2026, 11, 22))?;
+    let red: Vec<_> = w.iter().filter(|w| w.warning.level == Warn::Red).collect();
+    assert_eq!(red.len(), 1, "{w:#?}");
+    assert_eq!(
+        (red[0].unit.as_str(), red[0].warning.reason),
+        ("410102", Reason::BeyondTarget)
+    );
+    // Missing submissions: the 2025 value is due by 2026-03-31 (target year 2025 obliges it).
+    assert!(
+        w.iter()
+            .any(|w| w.unit == "410102" && w.warning.reason == Reason::Missing && w.warning.year == 2025)
+    );
+
+    // Transmission: the city's example cultivated-land target allocated to 11 of its 12 units.
+    let admin = user(&m, "henan-admin", "410000", Role::Admin);
+    m.set_targets(&admin, "410100", &[obs("cultivated_land", 2035, 120.0)], "example")?;
+    for k in kids.iter().skip(1) {
+        m.set_targets(&zz_editor, &k.code, &[obs("cultivated_land", 2035, 10.0)], "example")?;
+    }
+    let t = m.transmission("410100", "cultivated_land", 2035)?;
+    assert_eq!((t.allocated, t.children, t.ok), (110.0, 12, false));
+    assert_eq!(t.unallocated, vec![kids[0].code.clone()]);
+    m.set_targets(
+        &zz_editor,
+        &kids[0].code,
+        &[obs("cultivated_land", 2035, 10.0)],
+        "example",
+    )?;
+    assert!(m.transmission("410100", "cultivated_land", 2035)?.ok);
+
+    // Audit: every change is there and chains; an edited row is found.
+    let v = m.audit_verify()?;
+    assert!(v.ok, "{v:?}");
+    // init (units, catalogue), 8 users, the batch, its approvals, the county's value and its
+    // approval, the shelter target, the city's target, 11 + 1 allocations.
+    let n_changes = 2 + 8 + batch.len() + published + 2 + 1 + 1 + 11 + 1;
+    assert_eq!(v.records, n_changes);
+    let seq = 3 + batch.len() as i64 / 2;
+    m.backend().raw(
+        "UPDATE audit SET detail = $1 WHERE seq = $2",
+        &[Value::Text("{\"value\":1.0}".into()), Value::Int(seq)],
+    )?;
+    let v = m.audit_verify()?;
+    assert_eq!((v.ok, v.broken_at), (false, Some(seq)));
+    Ok(())
+}
+
+#[test]
+fn bad_unit_files_name_the_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("u.geojson");
+    std::fs::write(
+        &p,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"adcode":"4101","level":"city","city":"x"},"geometry":null}]}"#,
+    )
+    .unwrap();
+    let e = load_units(&p, None).unwrap_err().to_string();
+    assert!(
+        e.contains("u.geojson") && e.contains("feature 0") && e.contains("6-digit"),
+        "{e}"
+    );
+    std::fs::write(
+        &p,
+        r#"{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"adcode":"410100","level":"city","city":"x"},"geometry":null}]}"#,
+    )
+    .unwrap();
+    let e = load_units(&p, None).unwrap_err().to_string();
+    assert!(e.contains("410100") && e.contains("parent 410000"), "{e}");
+}
