@@ -388,16 +388,18 @@ impl<B: Backend> Monitor<B> {
 
     /// The indicator catalogue stored at init.
     pub fn catalogue(&self) -> Result<Catalogue> {
-        self.read(|tx| {
-            let mut indicators = Vec::new();
-            for r in tx.query("SELECT definition FROM indicators ORDER BY code", &[])? {
-                indicators.push(serde_json::from_str(&r[0].text()).map_err(backend::storage)?);
-            }
-            Ok(Catalogue { indicators })
-        })
+        self.read(Self::catalogue_in)
     }
 
-    fn indicator(&self, tx: &mut dyn Tx, code: &str) -> Result<Indicator> {
+    fn catalogue_in(tx: &mut dyn Tx) -> Result<Catalogue> {
+        let mut indicators = Vec::new();
+        for r in tx.query("SELECT definition FROM indicators ORDER BY code", &[])? {
+            indicators.push(serde_json::from_str(&r[0].text()).map_err(backend::storage)?);
+        }
+        Ok(Catalogue { indicators })
+    }
+
+    fn indicator(tx: &mut dyn Tx, code: &str) -> Result<Indicator> {
         let r = tx.query("SELECT definition FROM indicators WHERE code = $1", &[code.into()])?;
         let r = r
             .first()
@@ -406,8 +408,15 @@ impl<B: Backend> Monitor<B> {
     }
 
     fn unit_in(tx: &mut dyn Tx, code: &str) -> Result<Unit> {
+        Self::unit_row(tx, code, false)
+    }
+
+    /// A unit, with its boundary when `geometry` (boundaries can be large: permission checks
+    /// leave them out).
+    fn unit_row(tx: &mut dyn Tx, code: &str, geometry: bool) -> Result<Unit> {
+        let cols = if geometry { ", geometry" } else { "" };
         let rows = tx.query(
-            &format!("SELECT {UNIT_COLS} FROM units WHERE code = $1"),
+            &format!("SELECT {UNIT_COLS}{cols} FROM units WHERE code = $1"),
             &[code.into()],
         )?;
         rows.first()
@@ -418,16 +427,7 @@ impl<B: Backend> Monitor<B> {
 
     /// A unit (with its boundary).
     pub fn unit(&self, code: &str) -> Result<Unit> {
-        self.read(|tx| {
-            let rows = tx.query(
-                &format!("SELECT {UNIT_COLS}, geometry FROM units WHERE code = $1"),
-                &[code.into()],
-            )?;
-            rows.first()
-                .map(unit_from)
-                .transpose()?
-                .ok_or_else(|| MonitorError::NotFound(format!("unit {code}")))
-        })
+        self.read(|tx| Self::unit_row(tx, code, true))
     }
 
     /// The units directly below `code`, by code.
@@ -445,17 +445,19 @@ impl<B: Backend> Monitor<B> {
 
     /// Units of the subtree of `code` (itself included), at one level or all.
     pub fn subtree(&self, code: &str, level: Option<Level>) -> Result<Vec<Unit>> {
-        self.read(|tx| {
-            let root = Self::unit_in(tx, code)?;
-            let rows = tx.query(
-                &format!("SELECT {UNIT_COLS} FROM units WHERE (path = $1 OR path LIKE $2) ORDER BY path"),
-                &[(&root.path).into(), format!("{}/%", root.path).into()],
-            )?;
-            rows.iter()
-                .map(unit_from)
-                .filter(|u| u.as_ref().map_or(true, |u| level.is_none_or(|l| u.level == l)))
-                .collect()
-        })
+        self.read(|tx| Self::subtree_in(tx, code, level))
+    }
+
+    fn subtree_in(tx: &mut dyn Tx, code: &str, level: Option<Level>) -> Result<Vec<Unit>> {
+        let root = Self::unit_in(tx, code)?;
+        let rows = tx.query(
+            &format!("SELECT {UNIT_COLS} FROM units WHERE (path = $1 OR path LIKE $2) ORDER BY path"),
+            &[(&root.path).into(), format!("{}/%", root.path).into()],
+        )?;
+        rows.iter()
+            .map(unit_from)
+            .filter(|u| u.as_ref().map_or(true, |u| level.is_none_or(|l| u.level == l)))
+            .collect()
     }
 
     /// Create a user with `role` on `unit`; returns the new API token (shown once; only its
@@ -609,7 +611,7 @@ impl<B: Backend> Monitor<B> {
         }
         for (k, o) in obs.iter().enumerate() {
             let field = |f: &str| format!("observations[{}].{f}", first + k);
-            self.indicator(tx, &o.indicator).map_err(|_| {
+            Self::indicator(tx, &o.indicator).map_err(|_| {
                 MonitorError::invalid(field("indicator"), format!("unknown indicator {:?}", o.indicator))
             })?;
             if !(1949..=2100).contains(&o.year) {
@@ -706,7 +708,7 @@ impl<B: Backend> Monitor<B> {
             }
             for (k, t) in targets.iter().enumerate() {
                 let field = |f: &str| format!("targets[{k}].{f}");
-                self.indicator(tx, &t.indicator).map_err(|_| {
+                Self::indicator(tx, &t.indicator).map_err(|_| {
                     MonitorError::invalid(field("indicator"), format!("unknown indicator {:?}", t.indicator))
                 })?;
                 if !(1949..=2100).contains(&t.year) || !t.value.is_finite() {
@@ -743,7 +745,7 @@ impl<B: Backend> Monitor<B> {
     /// Whether the children's targets of an additive indicator sum to the parent's.
     pub fn transmission(&self, unit: &str, indicator: &str, year: i32) -> Result<Transmission> {
         self.read(|tx| {
-            let ind = self.indicator(tx, indicator)?;
+            let ind = Self::indicator(tx, indicator)?;
             if !ind.additive() {
                 return Err(MonitorError::invalid(
                     "indicator",
@@ -817,46 +819,57 @@ impl<B: Backend> Monitor<B> {
         year: i32,
         today: (i32, u32, u32),
     ) -> Result<Vec<IndicatorRow>> {
-        let catalogue = self.catalogue()?;
         self.read(|tx| {
+            let catalogue = Self::catalogue_in(tx)?;
             let u = Self::unit_in(tx, unit)?;
-            let mut out = Vec::new();
-            for ind in &catalogue.indicators {
-                let series = Self::visible_series(tx, by, &u, &ind.code)?;
-                let targets: Vec<(i32, f64)> = tx
-                    .query(
-                        "SELECT year, value FROM targets WHERE unit = $1 AND indicator = $2 ORDER BY year",
-                        &[(&u.code).into(), (&ind.code).into()],
-                    )?
-                    .iter()
-                    .map(|r| (r[0].as_i64().unwrap_or(0) as i32, r[1].as_f64().unwrap_or(f64::NAN)))
-                    .collect();
-                let upto: Vec<(i32, f64)> = series.iter().filter(|s| s.0 <= year).map(|s| (s.0, s.1)).collect();
-                let obliged = series
-                    .first()
-                    .map(|s| s.0)
-                    .into_iter()
-                    .chain(targets.first().map(|t| t.0))
-                    .min();
-                let assessment = warning::assess(ind, &upto, &targets, today, obliged);
-                let this = series.iter().find(|s| s.0 == year);
-                out.push(IndicatorRow {
-                    indicator: ind.clone(),
-                    year,
-                    value: this.map(|s| s.1),
-                    status: this.map(|s| s.2.clone()),
-                    target: targets.iter().find(|t| t.0 >= year).or(targets.last()).map(|t| t.1),
-                    assessment,
-                });
-            }
-            Ok(out)
+            Self::indicators_in(tx, by, &u, year, today, &catalogue)
         })
+    }
+
+    fn indicators_in(
+        tx: &mut dyn Tx,
+        by: &Principal,
+        u: &Unit,
+        year: i32,
+        today: (i32, u32, u32),
+        catalogue: &Catalogue,
+    ) -> Result<Vec<IndicatorRow>> {
+        let mut out = Vec::new();
+        for ind in &catalogue.indicators {
+            let series = Self::visible_series(tx, by, u, &ind.code)?;
+            let targets: Vec<(i32, f64)> = tx
+                .query(
+                    "SELECT year, value FROM targets WHERE unit = $1 AND indicator = $2 ORDER BY year",
+                    &[(&u.code).into(), (&ind.code).into()],
+                )?
+                .iter()
+                .map(|r| (r[0].as_i64().unwrap_or(0) as i32, r[1].as_f64().unwrap_or(f64::NAN)))
+                .collect();
+            let upto: Vec<(i32, f64)> = series.iter().filter(|s| s.0 <= year).map(|s| (s.0, s.1)).collect();
+            let obliged = series
+                .first()
+                .map(|s| s.0)
+                .into_iter()
+                .chain(targets.first().map(|t| t.0))
+                .min();
+            let assessment = warning::assess(ind, &upto, &targets, today, obliged);
+            let this = series.iter().find(|s| s.0 == year);
+            out.push(IndicatorRow {
+                indicator: ind.clone(),
+                year,
+                value: this.map(|s| s.1),
+                status: this.map(|s| s.2.clone()),
+                target: targets.iter().find(|t| t.0 >= year).or(targets.last()).map(|t| t.1),
+                assessment,
+            });
+        }
+        Ok(out)
     }
 
     /// Roll `indicator` up to `unit` for `year` from the values `by` may see.
     pub fn rollup(&self, by: &Principal, unit: &str, indicator: &str, year: i32) -> Result<Rollup> {
         self.read(|tx| {
-            let ind = self.indicator(tx, indicator)?;
+            let ind = Self::indicator(tx, indicator)?;
             let root = Self::unit_in(tx, unit)?;
             let rows = tx.query(
                 &format!("SELECT {UNIT_COLS} FROM units WHERE path LIKE $1 ORDER BY path"),
@@ -893,21 +906,24 @@ impl<B: Backend> Monitor<B> {
     /// Warnings (yellow and red) of every unit under `code` (itself included) on `today`, for
     /// the years up to `year`.
     pub fn warnings(&self, by: &Principal, code: &str, year: i32, today: (i32, u32, u32)) -> Result<Vec<UnitWarning>> {
-        let units = self.subtree(code, None)?;
-        let mut out = Vec::new();
-        for u in units {
-            for row in self.indicators(by, &u.code, year, today)? {
-                for w in row.assessment.warnings {
-                    out.push(UnitWarning {
-                        unit: u.code.clone(),
-                        name: u.name.clone(),
-                        indicator: row.indicator.code.clone(),
-                        warning: w,
-                    });
+        // One snapshot, the catalogue read once.
+        self.read(|tx| {
+            let catalogue = Self::catalogue_in(tx)?;
+            let mut out = Vec::new();
+            for u in Self::subtree_in(tx, code, None)? {
+                for row in Self::indicators_in(tx, by, &u, year, today, &catalogue)? {
+                    for w in row.assessment.warnings {
+                        out.push(UnitWarning {
+                            unit: u.code.clone(),
+                            name: u.name.clone(),
+                            indicator: row.indicator.code.clone(),
+                            warning: w,
+                        });
+                    }
                 }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     /// The audit records, in order.
