@@ -48,6 +48,21 @@ enum Command {
         #[command(subcommand)]
         command: monitor::MonitorCommand,
     },
+    /// Serve the monitoring network: JSON API (/api, OpenAPI at /api/openapi.json) and the web one-map (/).
+    Serve {
+        /// `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DATABASE` (created by `monitor init`).
+        #[arg(long)]
+        db: String,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Largest request body in MiB.
+        #[arg(long, default_value_t = 8)]
+        max_body_mib: usize,
+        /// Database connections (PostgreSQL).
+        #[arg(long, default_value_t = 8)]
+        pool: usize,
+    },
     /// Run the bundled example (Beijing core districts) on the data shipped in data/.
     Demo {
         #[arg(long, default_value = "out/demo")]
@@ -376,6 +391,12 @@ fn main() -> ExitCode {
         Command::Demo { out, project, quiet } => run_and_tell(&project.unwrap_or_else(demo_project), &out, quiet),
         Command::Oq { job, out, quiet } => oq::run_oq(&job, &out, quiet),
         Command::Monitor { command } => monitor::run(command),
+        Command::Serve {
+            db,
+            listen,
+            max_body_mib,
+            pool,
+        } => monitor::serve(&db, listen, max_body_mib, pool),
         Command::Risk { project, out, quiet } => risk::run_risk(&project, &out, quiet).map(|r| {
             for l in r.lines {
                 eprintln!("{l}");

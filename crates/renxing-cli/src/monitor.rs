@@ -1,18 +1,20 @@
 //! `renxing monitor …`: admin tasks of the monitoring network (thin over renxing-monitor).
 
-use std::path::{Path, PathBuf};
+use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use renxing_monitor::access::{Principal, Role};
 use renxing_monitor::catalogue::Catalogue;
-use renxing_monitor::store::{Monitor, Sqlite};
+use renxing_monitor::store::{AnyMonitor, open_url, redact};
 
 #[derive(Subcommand)]
 pub enum MonitorCommand {
     /// Create (or update) a monitoring database: admin units and the indicator catalogue.
     Init {
-        /// `sqlite://PATH` (embedded; the file is created).
+        /// `sqlite://PATH` (embedded; the file is created) or `postgres://USER:PASSWORD@HOST/DATABASE`
+        /// (an existing database; the PostGIS extension is created, which needs the right to).
         #[arg(long)]
         db: String,
         /// Boundary GeoJSON with adcode/level/name properties (e.g. cn/admin/henan_admin_wgs84.geojson).
@@ -37,8 +39,8 @@ pub enum MonitorCommand {
         /// The submitting user's API token.
         #[arg(long, env = "RENXING_TOKEN", hide_env_values = true)]
         token: String,
-        /// Observation CSV (unit,indicator,year,value), or with `--city-macro PROVINCE` the city
-        /// statistics table (cn/stats/city_macro.csv).
+        /// Observations (unit,indicator,year,value) as CSV or an Excel .xlsx workbook, or with
+        /// `--city-macro PROVINCE` the city statistics table (cn/stats/city_macro.csv).
         file: PathBuf,
         /// Read `file` as the city statistics table, keeping the cities of this province code.
         #[arg(long)]
@@ -73,19 +75,27 @@ pub enum UserCommand {
     },
 }
 
-/// Open the store named by `url`.
-pub fn open(url: &str) -> anyhow::Result<Monitor<Sqlite>> {
-    if let Some(path) = url.strip_prefix("sqlite://") {
-        let path = Path::new(path);
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("--db: cannot create {}", dir.display()))?;
-        }
-        return Ok(Monitor::open(Sqlite::open(path)?)?);
-    }
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        bail!("--db {url}: the PostgreSQL store is not built yet; use sqlite://PATH");
-    }
-    bail!("--db {url}: expected sqlite://PATH")
+/// Open the store named by `url` (`sqlite://PATH` or `postgres://…`).
+pub fn open(url: &str) -> anyhow::Result<AnyMonitor> {
+    open_url(url, 2).with_context(|| format!("--db {}", redact(url)))
+}
+
+/// `renxing serve`: the API and web one-map until Ctrl-C / SIGTERM.
+pub fn serve(url: &str, listen: SocketAddr, max_body_mib: usize, pool: usize) -> anyhow::Result<()> {
+    let m = open_url(url, pool).with_context(|| format!("--db {}", redact(url)))?;
+    let config = renxing_server::Config {
+        max_body: max_body_mib.max(1) << 20,
+        ..Default::default()
+    };
+    let state = renxing_server::AppState::new(m, config);
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let shown = redact(url);
+    rt.block_on(renxing_server::serve(state, listen, |addr| {
+        eprintln!("renxing serve: {shown} on http://{addr}/ (API: http://{addr}/api/openapi.json)");
+    }))
+    .with_context(|| format!("--listen {listen}"))?;
+    eprintln!("renxing serve: stopped");
+    Ok(())
 }
 
 pub fn run(cmd: MonitorCommand) -> anyhow::Result<()> {
@@ -142,7 +152,7 @@ pub fn run(cmd: MonitorCommand) -> anyhow::Result<()> {
             let who: Principal = m.authenticate(&token)?;
             let batch = match &city_macro {
                 Some(p) => renxing_monitor::import::read_city_macro(&file, p)?,
-                None => renxing_monitor::import::read_observations_csv(&file)?,
+                None => renxing_monitor::import::read_observations(&file)?,
             };
             let source = source.unwrap_or_else(|| file.display().to_string());
             let n = m.submit_batch(&who, &batch, &source, None)?;

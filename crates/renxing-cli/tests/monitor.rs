@@ -95,7 +95,7 @@ fn init_user_import_verify_on_henan() {
         .output()
         .unwrap();
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown token"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown or expired token"));
     let out = renxing()
         .args([
             "monitor", "user", "add", "--db", &db, "--unit", "410000", "--role", "boss", "--name", "x",

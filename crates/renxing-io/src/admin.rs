@@ -585,6 +585,20 @@ fn geojson_feature(path: &Path, index: usize, f: &Json) -> Result<Option<RawFeat
     Ok(Some(RawFeature { index, polygons, props }))
 }
 
+/// A GeoJSON `Polygon`, `MultiPolygon` or `GeometryCollection` of those as one multipolygon
+/// (boundaries stored as GeoJSON text, e.g. by the monitoring store).
+pub fn geojson_multipolygon(g: &Json) -> std::result::Result<geo_types::MultiPolygon<f64>, String> {
+    use geo_types::{Coord, LineString, MultiPolygon, Polygon};
+    let ring = |r: &Vec<[f64; 2]>| LineString::from(r.iter().map(|p| Coord { x: p[0], y: p[1] }).collect::<Vec<_>>());
+    Ok(MultiPolygon(
+        geojson_polygons(g)?
+            .iter()
+            .filter(|rings| !rings.is_empty())
+            .map(|rings| Polygon::new(ring(&rings[0]), rings[1..].iter().map(ring).collect()))
+            .collect(),
+    ))
+}
+
 /// Polygons of a GeoJSON geometry object (`Polygon`, `MultiPolygon`, `GeometryCollection`).
 pub(crate) fn geojson_polygons(g: &Json) -> std::result::Result<RawPolygons, String> {
     let typ = g

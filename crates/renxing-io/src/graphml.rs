@@ -121,10 +121,8 @@ fn attr_of(e: &quick_xml::events::BytesStart<'_>, key: &[u8]) -> std::result::Re
     for a in e.attributes() {
         let a = a.map_err(|err| format!("malformed attribute: {err}"))?;
         if a.key.as_ref() == key {
-            let v = a
-                .unescape_value()
-                .map_err(|err| format!("malformed attribute value: {err}"))?;
-            return Ok(Some(v.into_owned()));
+            let v = crate::xml::attribute_value(&a)?;
+            return Ok(Some(v));
         }
     }
     Ok(None)

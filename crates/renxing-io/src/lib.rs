@@ -30,3 +30,4 @@ pub mod raster;
 pub use error::IoError;
 pub use renxing_geo::shared_data;
 pub mod totals;
+pub mod xml;

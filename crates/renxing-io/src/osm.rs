@@ -567,10 +567,8 @@ fn read_attrs(e: &quick_xml::events::BytesStart<'_>) -> std::result::Result<Vec<
     let mut out = Vec::new();
     for a in e.attributes() {
         let a = a.map_err(|err| format!("malformed attribute: {err}"))?;
-        let v = a
-            .unescape_value()
-            .map_err(|err| format!("malformed attribute value: {err}"))?;
-        out.push((a.key.as_ref().to_vec(), v.into_owned()));
+        let v = crate::xml::attribute_value(&a)?;
+        out.push((a.key.as_ref().to_vec(), v));
     }
     Ok(out)
 }

@@ -1,4 +1,4 @@
-//! Observation files: the city statistics table and plain CSV batches.
+//! Observation files: the city statistics table, and batches as CSV or Excel workbooks.
 //!
 //! **City statistics** (`cn/stats/city_macro.csv`, from the city statistical yearbooks,
 //! 2000–2024): one row per city and year, Chinese headers (some with line breaks inside), the
@@ -16,6 +16,10 @@
 //!
 //! **Observation CSV** (what a bureau exports from its sheet): header
 //! `unit,indicator,year,value` (any order, more columns ignored), one observation per line.
+//!
+//! **Observation workbook** (`.xlsx`): the same columns on the first sheet, header in its first
+//! row; codes typed as numbers are read as codes, dates, booleans and error cells are rejected
+//! naming the cell (e.g. `C7`).
 
 use std::path::Path;
 
@@ -104,34 +108,243 @@ pub fn read_city_macro(path: &Path, province: &str) -> Result<Batch> {
     Ok(out)
 }
 
+/// An observation file: `.xlsx` (first sheet) or CSV (any other extension).
+pub fn read_observations(path: &Path) -> Result<Batch> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| MonitorError::Input {
+        file: name.clone(),
+        message: e.to_string(),
+    })?;
+    let xlsx = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    if xlsx {
+        parse_observations_xlsx(&bytes, &name)
+    } else {
+        parse_observations_csv(&bytes, &name)
+    }
+}
+
 /// An observation CSV (`unit,indicator,year,value`).
 pub fn read_observations_csv(path: &Path) -> Result<Batch> {
-    let (mut rdr, headers, bad) = open(path)?;
-    let col = |name: &str| column(&headers, name, &bad);
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| MonitorError::Input {
+        file: name.clone(),
+        message: e.to_string(),
+    })?;
+    parse_observations_csv(&bytes, &name)
+}
+
+/// One cell of an observation sheet.
+enum Cell {
+    Text(String),
+    Number(f64),
+    Empty,
+}
+
+impl Cell {
+    fn show(&self) -> String {
+        match self {
+            Cell::Text(t) => format!("{t:?}"),
+            Cell::Number(n) => n.to_string(),
+            Cell::Empty => "(empty)".into(),
+        }
+    }
+}
+
+/// Observation rows (`where` each is, its cells) under `headers`: `unit,indicator,year,value`
+/// in any order; fully empty rows are skipped.
+fn observation_rows(
+    headers: &[String],
+    rows: impl Iterator<Item = (String, Vec<Cell>)>,
+    bad: &impl Fn(String) -> MonitorError,
+) -> Result<Batch> {
+    let col = |name: &str| column(headers, name, bad);
     let (cu, ci, cy, cv) = (col("unit")?, col("indicator")?, col("year")?, col("value")?);
     let mut out = Vec::new();
-    for (k, rec) in rdr.records().enumerate() {
-        let line = k + 2;
-        let rec = rec.map_err(|e| bad(format!("line {line}: {e}")))?;
-        let year = rec[cy]
-            .trim()
-            .parse()
-            .map_err(|_| bad(format!("line {line}: year {:?} is not an integer", &rec[cy])))?;
-        let value: f64 = rec[cv]
-            .trim()
-            .parse()
-            .map_err(|_| bad(format!("line {line}: value {:?} is not a number", &rec[cv])))?;
-        if !value.is_finite() {
-            return Err(bad(format!("line {line}: value {value} is not finite")));
+    for (at, cells) in rows {
+        if cells
+            .iter()
+            .all(|c| matches!(c, Cell::Empty) || matches!(c, Cell::Text(t) if t.trim().is_empty()))
+        {
+            continue;
+        }
+        let get = |k: usize| cells.get(k).unwrap_or(&Cell::Empty);
+        let text = |k: usize, name: &str| -> Result<String> {
+            match get(k) {
+                Cell::Text(t) if !t.trim().is_empty() => Ok(t.trim().to_string()),
+                // Codes typed into Excel become numbers: 410102 → "410102".
+                Cell::Number(n) if n.fract() == 0.0 && n.abs() < 1e15 => Ok(format!("{n:.0}")),
+                c => Err(bad(format!("{at}: {name} {} is not a code", c.show()))),
+            }
+        };
+        let number = |k: usize, name: &str| -> Result<f64> {
+            let v = match get(k) {
+                Cell::Number(n) => Some(*n),
+                Cell::Text(t) => t.trim().parse::<f64>().ok(),
+                Cell::Empty => None,
+            };
+            v.filter(|v| v.is_finite())
+                .ok_or_else(|| bad(format!("{at}: {name} {} is not a finite number", get(k).show())))
+        };
+        let year = number(cy, "year")?;
+        if year.fract() != 0.0 || !(1000.0..=9999.0).contains(&year) {
+            return Err(bad(format!("{at}: year {} is not a year", get(cy).show())));
         }
         out.push((
-            rec[cu].trim().to_string(),
+            text(cu, "unit")?,
             ObservationIn {
-                indicator: rec[ci].trim().to_string(),
-                year,
-                value,
+                indicator: text(ci, "indicator")?,
+                year: year as i32,
+                value: number(cv, "value")?,
             },
         ));
     }
     Ok(out)
+}
+
+/// An observation CSV from its bytes; `name` names it in errors (line numbers count the
+/// header as line 1).
+pub fn parse_observations_csv(bytes: &[u8], name: &str) -> Result<Batch> {
+    let file = name.to_string();
+    let bad = move |message: String| MonitorError::Input {
+        file: file.clone(),
+        message,
+    };
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| bad(e.to_string()))?
+        .iter()
+        .map(squash)
+        .collect();
+    let mut rows = Vec::new();
+    for (k, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| bad(format!("line {}: {e}", k + 2)))?;
+        let cells = rec
+            .iter()
+            .map(|c| {
+                if c.is_empty() {
+                    Cell::Empty
+                } else {
+                    Cell::Text(c.to_string())
+                }
+            })
+            .collect();
+        rows.push((format!("line {}", k + 2), cells));
+    }
+    observation_rows(&headers, rows.into_iter(), &bad)
+}
+
+/// An Excel workbook (`.xlsx`) from its bytes: the first sheet, header in its first row, the
+/// columns of the CSV form. Errors name the sheet and the spreadsheet row (1-based, as Excel
+/// shows it); a file that is not a readable workbook is rejected as such.
+pub fn parse_observations_xlsx(bytes: &[u8], name: &str) -> Result<Batch> {
+    use calamine::{Data, Reader, Xlsx};
+    let file = name.to_string();
+    let bad = move |message: String| MonitorError::Input {
+        file: file.clone(),
+        message,
+    };
+    let mut wb: Xlsx<_> =
+        Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| bad(format!("not a readable .xlsx workbook: {e}")))?;
+    let sheet = wb
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| bad("the workbook has no sheet".into()))?;
+    let range = wb
+        .worksheet_range(&sheet)
+        .map_err(|e| bad(format!("sheet {sheet:?}: {e}")))?;
+    let (row0, col0) = range.start().map_or((0, 0), |(r, c)| (r as usize, c as usize));
+    let cell = |d: &Data| match d {
+        Data::Empty => Ok(Cell::Empty),
+        Data::String(s) => Ok(Cell::Text(s.clone())),
+        Data::Float(f) => Ok(Cell::Number(*f)),
+        Data::Int(i) => Ok(Cell::Number(*i as f64)),
+        Data::Bool(b) => Err(format!("a boolean ({b})")),
+        Data::Error(e) => Err(format!("an error value ({e:?})")),
+        other => Err(format!("a date or time ({other})")),
+    };
+    let mut rows_iter = range.rows();
+    let header_row = rows_iter
+        .next()
+        .ok_or_else(|| bad(format!("sheet {sheet:?} is empty")))?;
+    let headers: Vec<String> = header_row
+        .iter()
+        .map(|d| match d {
+            Data::String(s) => squash(s),
+            _ => String::new(),
+        })
+        .collect();
+    let mut rows = Vec::new();
+    for (k, r) in rows_iter.enumerate() {
+        let excel_row = row0 + k + 2;
+        let mut cells = Vec::with_capacity(r.len());
+        for (c, d) in r.iter().enumerate() {
+            cells.push(cell(d).map_err(|what| {
+                bad(format!(
+                    "sheet {sheet:?} cell {}{excel_row}: {what} where a code or number belongs",
+                    column_letters(col0 + c)
+                ))
+            })?);
+        }
+        rows.push((format!("sheet {sheet:?} row {excel_row}"), cells));
+    }
+    observation_rows(&headers, rows.into_iter(), &bad)
+}
+
+/// Excel's column letters of a 0-based column index (0 → A, 26 → AA).
+fn column_letters(mut c: usize) -> String {
+    let mut s = Vec::new();
+    loop {
+        s.push(b'A' + (c % 26) as u8);
+        if c < 26 {
+            break;
+        }
+        c = c / 26 - 1;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn column_letters_as_excel_shows_them() {
+        assert_eq!(column_letters(0), "A");
+        assert_eq!(column_letters(25), "Z");
+        assert_eq!(column_letters(26), "AA");
+        assert_eq!(column_letters(27 * 26), "AAA");
+    }
+
+    #[test]
+    fn csv_rows_are_checked_and_named() {
+        let b = parse_observations_csv(b"unit,indicator,year,value\n410102,gdp,2024,1.5\n\n", "x.csv").unwrap();
+        assert_eq!(b.len(), 1);
+        assert_eq!((b[0].0.as_str(), b[0].1.year, b[0].1.value), ("410102", 2024, 1.5));
+        let e = parse_observations_csv(b"unit,indicator,year,value\n410102,gdp,2024.5,1\n", "x.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("x.csv") && e.contains("line 2") && e.contains("year"), "{e}");
+        let e = parse_observations_csv(b"unit,indicator,year,value\n410102,gdp,2024,NaN\n", "x.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2") && e.contains("value"), "{e}");
+        let e = parse_observations_csv(b"unit,year,value\n", "x.csv")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("no column \"indicator\""), "{e}");
+    }
+
+    #[test]
+    fn garbage_is_not_a_workbook() {
+        let e = parse_observations_xlsx(b"PK\x03\x04 not really a zip", "o.xlsx")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("o.xlsx") && e.contains("not a readable .xlsx"), "{e}");
+    }
 }

@@ -21,6 +21,7 @@ pub mod audit;
 pub mod catalogue;
 pub mod import;
 pub mod rollup;
+pub mod scratch;
 pub mod store;
 pub mod unit;
 pub mod warning;

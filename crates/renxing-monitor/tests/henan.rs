@@ -1,7 +1,8 @@
 //! The monitoring network on Henan: 1 province, 18 cities, 157 counties (cnmaps boundaries) and
 //! their townships (division codes), the city statistics of 2000–2024 as observations; roles,
-//! publication, roll-ups, transmission, warnings and the audit chain, on the embedded SQLite
-//! store. Skips (printing why) without the shared data.
+//! publication, roll-ups, transmission, warnings and the audit chain: the same suite on the
+//! embedded SQLite store and on PostgreSQL/PostGIS (see `renxing_monitor::scratch`). Skips
+//! (printing why) without the shared data.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -9,7 +10,8 @@ use std::path::PathBuf;
 use renxing_monitor::access::{Principal, Role};
 use renxing_monitor::catalogue::Catalogue;
 use renxing_monitor::import::read_city_macro;
-use renxing_monitor::store::{Backend, Monitor, ObservationIn, Sqlite, Value};
+use renxing_monitor::scratch::ScratchDb;
+use renxing_monitor::store::{AnyMonitor, Backend, ObservationIn, Value, open_url};
 use renxing_monitor::unit::{Level, load_units};
 use renxing_monitor::warning::{Level as Warn, Reason};
 use renxing_monitor::{MonitorError, Result};
@@ -42,15 +44,45 @@ fn population_by_hand(h: &Henan, province: &str) -> BTreeMap<(String, i32), f64>
     out
 }
 
-fn user(m: &Monitor<Sqlite>, name: &str, unit: &str, role: Role) -> Principal {
+fn user(m: &AnyMonitor, name: &str, unit: &str, role: Role) -> Principal {
     let token = m.add_user(None, name, unit, role, None).unwrap();
     assert_eq!(token.len(), 64);
     m.authenticate(&token).unwrap()
 }
 
 #[test]
-fn henan_network_end_to_end() -> Result<()> {
+fn henan_network_on_sqlite() -> Result<()> {
     let Some(h) = henan() else { return Ok(()) };
+    let dir = tempfile::tempdir().unwrap();
+    let m = open_url(&format!("sqlite://{}", dir.path().join("monitor.sqlite").display()), 1)?;
+    henan_network(&h, &m)
+}
+
+#[test]
+fn henan_network_on_postgres() -> Result<()> {
+    let Some(h) = henan() else { return Ok(()) };
+    let Some(db) = ScratchDb::create("henan_network_on_postgres") else {
+        return Ok(());
+    };
+    let m = open_url(&db.url, 2)?;
+    henan_network(&h, &m)?;
+    // PostGIS holds the boundaries as geometry: the units containing a point in central
+    // Zhengzhou (二七广场) are the province, the city and one of its districts.
+    let mut c = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    let rows = c
+        .query(
+            "SELECT code FROM units WHERE ST_Contains(geom, ST_SetSRID(ST_Point(113.6654, 34.7533), 4326)) ORDER BY level",
+            &[],
+        )
+        .unwrap();
+    let codes: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(codes.len(), 3, "{codes:?}");
+    assert_eq!(&codes[..2], ["410000", "410100"]);
+    assert!(codes[2].starts_with("4101"), "{codes:?}");
+    Ok(())
+}
+
+fn henan_network(h: &Henan, m: &AnyMonitor) -> Result<()> {
     let units = load_units(&h.geojson, Some(&h.streets))?;
     let count = |l: Level| units.iter().filter(|u| u.level == l).count();
     // The file's 157 counties include 济源市, which it also lists as one of the 18 cities: one
@@ -86,8 +118,6 @@ fn henan_network_end_to_end() -> Result<()> {
     let jiyuan = units.iter().find(|u| u.code == "419001").unwrap();
     assert_eq!(jiyuan.parent.as_deref(), Some("410000"));
 
-    let dir = tempfile::tempdir().unwrap();
-    let m = Monitor::open(Sqlite::open(&dir.path().join("monitor.sqlite"))?)?;
     let report = m.init(&units, &Catalogue::builtin_cn(), "test")?;
     assert_eq!(report.units, units.len());
     let zz = m.unit("410100")?;
@@ -102,9 +132,9 @@ fn henan_network_end_to_end() -> Result<()> {
 
     // The province's statistics office submits the city statistics; the nation's reviewer
     // publishes them.
-    let stats = user(&m, "henan-stats", "410000", Role::Editor);
+    let stats = user(m, "henan-stats", "410000", Role::Editor);
     let batch = read_city_macro(&h.macro_csv, "410000")?;
-    let by_hand = population_by_hand(&h, "410000");
+    let by_hand = population_by_hand(h, "410000");
     assert_eq!(
         batch.iter().filter(|b| b.1.indicator == "resident_population").count(),
         by_hand.len()
@@ -113,7 +143,7 @@ fn henan_network_end_to_end() -> Result<()> {
     let public = Principal::Public;
     let r = m.rollup(&public, "410000", "resident_population", 2020)?;
     assert_eq!(r.value, None, "nothing published yet");
-    let nation = user(&m, "mnr-reviewer", "100000", Role::Reviewer);
+    let nation = user(m, "mnr-reviewer", "100000", Role::Reviewer);
     let mut published = 0;
     for code in by_hand.keys().map(|k| k.0.clone()).collect::<BTreeSet<_>>() {
         for y in 2000..=2024 {
@@ -136,7 +166,7 @@ fn henan_network_end_to_end() -> Result<()> {
     );
 
     // Roles: a county editor writes its own county only; unpublished values stay private.
-    let zy_editor = user(&m, "zhongyuan-editor", "410102", Role::Editor);
+    let zy_editor = user(m, "zhongyuan-editor", "410102", Role::Editor);
     let obs = |ind: &str, year: i32, value: f64| ObservationIn {
         indicator: ind.into(),
         year,
@@ -168,7 +198,7 @@ fn henan_network_end_to_end() -> Result<()> {
         matches!(&e, Err(MonitorError::Invalid { field, .. }) if field == "observations[0].indicator"),
         "{e:?}"
     );
-    let erqi_editor = user(&m, "erqi-editor", "410103", Role::Editor);
+    let erqi_editor = user(m, "erqi-editor", "410103", Role::Editor);
     let seen = |p: &Principal| -> Result<Option<f64>> {
         Ok(m.indicators(p, "410102", 2024, (2026, 11, 22))?
             .into_iter()
@@ -183,24 +213,30 @@ fn henan_network_end_to_end() -> Result<()> {
     );
     assert_eq!(seen(&public)?, None);
     // The county's own reviewer cannot approve it; the city's reviewer can.
-    let zy_reviewer = user(&m, "zhongyuan-reviewer", "410102", Role::Reviewer);
+    let zy_reviewer = user(m, "zhongyuan-reviewer", "410102", Role::Reviewer);
     assert!(matches!(
         m.approve(&zy_reviewer, "410102", 2024, None),
         Err(MonitorError::Forbidden(_))
     ));
-    let zz_reviewer = user(&m, "zhengzhou-reviewer", "410100", Role::Reviewer);
+    let zz_reviewer = user(m, "zhengzhou-reviewer", "410100", Role::Reviewer);
     assert_eq!(m.approve(&zz_reviewer, "410102", 2024, None)?, 1);
     assert_eq!(seen(&public)?, Some(1.2));
 
     // Targets from the level above; a binding indicator below its target is red.
-    let zz_editor = user(&m, "zhengzhou-editor", "410100", Role::Editor);
+    let zz_editor = user(m, "zhengzhou-editor", "410100", Role::Editor);
     m.set_targets(
         &zz_editor,
         "410102",
         &[obs("shelter_area_per_capita", 2025, 1.5)],
         "example",
     )?;
-    let w = m.warnings(&public, "410100", 2024, (2026, 11, 22))?;
+    // As of 2024 the 2025 value is not due; as of 2025 (on 2026-11-22) it is overdue.
+    let w24 = m.warnings(&public, "410100", 2024, (2026, 11, 22))?;
+    assert!(
+        !w24.iter()
+            .any(|w| w.warning.reason == Reason::Missing && w.warning.year > 2024)
+    );
+    let w = m.warnings(&public, "410100", 2025, (2026, 11, 22))?;
     let red: Vec<_> = w.iter().filter(|w| w.warning.level == Warn::Red).collect();
     assert_eq!(red.len(), 1, "{w:#?}");
     assert_eq!(
@@ -214,7 +250,7 @@ fn henan_network_end_to_end() -> Result<()> {
     );
 
     // Transmission: the city's example cultivated-land target allocated to 11 of its 12 units.
-    let admin = user(&m, "henan-admin", "410000", Role::Admin);
+    let admin = user(m, "henan-admin", "410000", Role::Admin);
     m.set_targets(&admin, "410100", &[obs("cultivated_land", 2035, 120.0)], "example")?;
     for k in kids.iter().skip(1) {
         m.set_targets(&zz_editor, &k.code, &[obs("cultivated_land", 2035, 10.0)], "example")?;

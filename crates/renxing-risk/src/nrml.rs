@@ -151,10 +151,9 @@ pub fn parse_xml(text: &str, path: &Path) -> Result<Element> {
                 };
                 for a in e.attributes() {
                     let a = a.map_err(|err| IoError::at(path, format!("line {l}"), format!("bad attribute: {err}")))?;
-                    let v = a
-                        .unescape_value()
-                        .map_err(|err| IoError::at(path, format!("line {l}"), format!("bad attribute value: {err}")))?;
-                    el.attrs.push((local(a.key.as_ref()), v.into_owned()));
+                    let v = renxing_io::xml::attribute_value(&a)
+                        .map_err(|err| IoError::at(path, format!("line {l}"), err))?;
+                    el.attrs.push((local(a.key.as_ref()), v));
                 }
                 // `<x/>` closes at once; `<x>` waits for its end tag.
                 if stack.len() >= MAX_XML_DEPTH {

@@ -112,3 +112,15 @@ pub trait Backend: Send + Sync {
 pub(crate) fn storage(e: impl std::fmt::Display) -> MonitorError {
     MonitorError::Storage(e.to_string())
 }
+
+impl Backend for Box<dyn Backend> {
+    fn dialect(&self) -> Dialect {
+        (**self).dialect()
+    }
+    fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        (**self).write(f)
+    }
+    fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
+        (**self).read(f)
+    }
+}

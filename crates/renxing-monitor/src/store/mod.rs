@@ -6,6 +6,8 @@
 //! recorded in `schema_migrations`.
 
 mod backend;
+mod postgres;
+mod report;
 mod sqlite;
 
 use std::collections::BTreeMap;
@@ -13,6 +15,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 pub use backend::{Backend, Dialect, Row, Tx, Value};
+pub use postgres::{Postgres, redact};
+pub use report::{ExamReport, PeriodChange, ReportKind, RollupLine, StateCounts, report_kind};
 pub use sqlite::Sqlite;
 
 use crate::access::{Action, Principal, Role};
@@ -23,11 +27,14 @@ use crate::unit::{Level, Unit};
 use crate::warning::{self, Assessment};
 use crate::{MonitorError, Result};
 
-/// Versioned schema migrations: (version, SQL). `{id}` is the auto-increment key type of the
-/// dialect, `{real}` its double type.
-pub const MIGRATIONS: &[(i64, &str)] = &[(
-    1,
-    "CREATE TABLE units (
+/// Versioned schema migrations: (version, the one dialect it is for or `None` for both, SQL).
+/// `{id}` is the auto-increment key type of the dialect, `{real}` its double type. A migration
+/// for the other dialect is recorded as applied without running, so versions stay aligned.
+pub const MIGRATIONS: &[(i64, Option<Dialect>, &str)] = &[
+    (
+        1,
+        None,
+        "CREATE TABLE units (
         code TEXT PRIMARY KEY,
         name TEXT NOT NULL,
         level INTEGER NOT NULL,
@@ -97,7 +104,34 @@ pub const MIGRATIONS: &[(i64, &str)] = &[(
         seq INTEGER NOT NULL,
         hash TEXT NOT NULL
     );",
-)];
+    ),
+    // Login sessions (a password login hands out a token that expires).
+    (
+        2,
+        None,
+        "CREATE TABLE sessions (
+            token_hash TEXT PRIMARY KEY,
+            name TEXT NOT NULL REFERENCES users(name),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )",
+    ),
+    // The catalogue keeps its own order (the TOML's), not the codes'.
+    (
+        3,
+        None,
+        "ALTER TABLE indicators ADD COLUMN position INTEGER NOT NULL DEFAULT 0",
+    ),
+    // PostGIS: unit boundaries as geometry (from the stored GeoJSON), spatially indexed.
+    (
+        4,
+        Some(Dialect::Postgres),
+        "CREATE EXTENSION IF NOT EXISTS postgis;
+        ALTER TABLE units ADD COLUMN geom geometry(Geometry, 4326)
+            GENERATED ALWAYS AS (ST_SetSRID(ST_GeomFromGeoJSON(geometry), 4326)) STORED;
+        CREATE INDEX units_geom ON units USING GIST (geom)",
+    ),
+];
 
 fn migration_sql(d: Dialect, sql: &str) -> String {
     let (id, real) = match d {
@@ -109,9 +143,15 @@ fn migration_sql(d: Dialect, sql: &str) -> String {
 
 /// UTC now as RFC 3339 (seconds).
 pub fn now_utc() -> String {
+    utc_in(0)
+}
+
+/// UTC `secs` seconds from now as RFC 3339 (strings of this form sort as times do).
+fn utc_in(secs: i64) -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+        .map_or(0, |d| d.as_secs() as i64)
+        + secs;
     let (y, m, d) = civil(secs.div_euclid(86_400));
     let s = secs.rem_euclid(86_400);
     format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", s / 3600, s / 60 % 60, s % 60)
@@ -137,6 +177,16 @@ fn civil(days: i64) -> (i32, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
     (y, m, d)
+}
+
+/// How long a password login's session token is valid.
+pub const SESSION_HOURS: i64 = 12;
+
+/// 32 random bytes as hex.
+fn new_token() -> Result<String> {
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).map_err(backend::storage)?;
+    Ok(raw.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 fn sha256_hex(s: &str) -> String {
@@ -218,9 +268,72 @@ pub struct IndicatorRow {
     pub value: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
+    /// The target the value is held to: of its year, else the next target year's (else the last).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target_year: Option<i32>,
     pub assessment: Assessment,
+}
+
+type SeriesByIndicator = BTreeMap<String, Vec<(i32, f64, String)>>;
+type TargetsByIndicator = BTreeMap<String, Vec<(i32, f64)>>;
+
+/// The state of `ind` in `year` from its series (year, value, status) and targets (year, value).
+fn indicator_row(
+    ind: &Indicator,
+    series: &[(i32, f64, String)],
+    targets: &[(i32, f64)],
+    year: i32,
+    today: (i32, u32, u32),
+) -> IndicatorRow {
+    let upto: Vec<(i32, f64)> = series.iter().filter(|s| s.0 <= year).map(|s| (s.0, s.1)).collect();
+    let obliged = series
+        .first()
+        .map(|s| s.0)
+        .into_iter()
+        .chain(targets.first().map(|t| t.0))
+        .min();
+    // As of `year`: submissions of later years are not due yet for this view.
+    let as_of = today.min((year + 1, 12, 31));
+    let assessment = warning::assess(ind, &upto, targets, as_of, obliged);
+    let this = series.iter().find(|s| s.0 == year);
+    let target = targets.iter().find(|t| t.0 >= year).or(targets.last());
+    IndicatorRow {
+        indicator: ind.clone(),
+        year,
+        value: this.map(|s| s.1),
+        status: this.map(|s| s.2.clone()),
+        target: target.map(|t| t.1),
+        target_year: target.map(|t| t.0),
+        assessment,
+    }
+}
+
+/// One observed value of a series.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeriesPoint {
+    pub year: i32,
+    pub value: f64,
+    pub status: String,
+    pub source: String,
+}
+
+/// One target of a series, with its basis.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TargetPoint {
+    pub year: i32,
+    pub value: f64,
+    pub basis: String,
+}
+
+/// An indicator's values and targets at one unit over the years.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Series {
+    pub unit: String,
+    pub indicator: String,
+    pub observations: Vec<SeriesPoint>,
+    pub targets: Vec<TargetPoint>,
 }
 
 /// A parent's target against the sum of its children's allocations (additive indicators).
@@ -256,6 +369,9 @@ pub struct InitReport {
 /// The monitoring network over a storage backend.
 pub struct Monitor<B: Backend> {
     db: B,
+    /// The catalogue as last parsed, with the stored definitions it was parsed from (reads
+    /// compare the text and parse again only when another process changed it).
+    catalogue_cache: std::sync::Mutex<Option<(Vec<String>, Catalogue)>>,
 }
 
 fn unit_from(r: &Row) -> Result<Unit> {
@@ -286,11 +402,12 @@ impl<B: Backend> Monitor<B> {
                 .iter()
                 .filter_map(|r| r[0].as_i64())
                 .collect();
-            for &(v, sql) in MIGRATIONS {
+            for &(v, only, sql) in MIGRATIONS {
                 if done.contains(&v) {
                     continue;
                 }
-                for stmt in migration_sql(d, sql)
+                let stmts = if only.is_none_or(|o| o == d) { sql } else { "" };
+                for stmt in migration_sql(d, stmts)
                     .split(';')
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
@@ -304,7 +421,10 @@ impl<B: Backend> Monitor<B> {
             }
             Ok(())
         })?;
-        Ok(Monitor { db })
+        Ok(Monitor {
+            db,
+            catalogue_cache: std::sync::Mutex::new(None),
+        })
     }
 
     pub fn backend(&self) -> &B {
@@ -344,12 +464,12 @@ impl<B: Backend> Monitor<B> {
                 "units",
                 &serde_json::json!({ "count": sorted.len(), "per_level": per_level }),
             )?;
-            for i in &catalogue.indicators {
+            for (k, i) in catalogue.indicators.iter().enumerate() {
                 let def = serde_json::to_string(i).map_err(backend::storage)?;
                 tx.exec(
-                    "INSERT INTO indicators (code, definition) VALUES ($1, $2)
-                     ON CONFLICT (code) DO UPDATE SET definition = excluded.definition",
-                    &[(&i.code).into(), def.into()],
+                    "INSERT INTO indicators (code, definition, position) VALUES ($1, $2, $3)
+                     ON CONFLICT (code) DO UPDATE SET definition = excluded.definition, position = excluded.position",
+                    &[(&i.code).into(), def.into(), (k as i64).into()],
                 )?;
             }
             let codes: Vec<&str> = catalogue.indicators.iter().map(|i| i.code.as_str()).collect();
@@ -388,15 +508,28 @@ impl<B: Backend> Monitor<B> {
 
     /// The indicator catalogue stored at init.
     pub fn catalogue(&self) -> Result<Catalogue> {
-        self.read(Self::catalogue_in)
+        self.read(|tx| self.catalogue_in(tx))
     }
 
-    fn catalogue_in(tx: &mut dyn Tx) -> Result<Catalogue> {
-        let mut indicators = Vec::new();
-        for r in tx.query("SELECT definition FROM indicators ORDER BY code", &[])? {
-            indicators.push(serde_json::from_str(&r[0].text()).map_err(backend::storage)?);
+    fn catalogue_in(&self, tx: &mut dyn Tx) -> Result<Catalogue> {
+        let defs: Vec<String> = tx
+            .query("SELECT definition FROM indicators ORDER BY position, code", &[])?
+            .iter()
+            .map(|r| r[0].text())
+            .collect();
+        let mut cache = self.catalogue_cache.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((d, c)) = cache.as_ref()
+            && *d == defs
+        {
+            return Ok(c.clone());
         }
-        Ok(Catalogue { indicators })
+        let mut indicators = Vec::new();
+        for d in &defs {
+            indicators.push(serde_json::from_str(d).map_err(backend::storage)?);
+        }
+        let c = Catalogue { indicators };
+        *cache = Some((defs, c.clone()));
+        Ok(c)
     }
 
     fn indicator(tx: &mut dyn Tx, code: &str) -> Result<Indicator> {
@@ -428,6 +561,31 @@ impl<B: Backend> Monitor<B> {
     /// A unit (with its boundary).
     pub fn unit(&self, code: &str) -> Result<Unit> {
         self.read(|tx| Self::unit_row(tx, code, true))
+    }
+
+    /// The units above `code`, from the top down.
+    pub fn ancestors(&self, code: &str) -> Result<Vec<Unit>> {
+        self.read(|tx| {
+            let u = Self::unit_in(tx, code)?;
+            let mut out = Vec::new();
+            for c in u.path.split('/').filter(|c| *c != u.code) {
+                out.push(Self::unit_in(tx, c)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// The top unit(s): those without a parent, by code.
+    pub fn roots(&self) -> Result<Vec<Unit>> {
+        self.read(|tx| {
+            tx.query(
+                &format!("SELECT {UNIT_COLS} FROM units WHERE parent IS NULL ORDER BY code"),
+                &[],
+            )?
+            .iter()
+            .map(unit_from)
+            .collect()
+        })
     }
 
     /// The units directly below `code`, by code.
@@ -473,9 +631,7 @@ impl<B: Backend> Monitor<B> {
         if name.trim().is_empty() || name.len() > 64 || name.chars().any(char::is_control) {
             return Err(MonitorError::invalid("name", "1–64 printable characters"));
         }
-        let mut raw = [0u8; 32];
-        getrandom::fill(&mut raw).map_err(backend::storage)?;
-        let token: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        let token = new_token()?;
         let password_hash = match password {
             Some(p) => Some(hash_password(p)?),
             None => None,
@@ -528,14 +684,53 @@ impl<B: Backend> Monitor<B> {
     pub fn authenticate(&self, token: &str) -> Result<Principal> {
         let h = sha256_hex(token);
         self.read(|tx| {
-            let rows = tx.query(
+            let mut rows = tx.query(
                 "SELECT name, unit, role FROM users WHERE token_hash = $1",
                 &[(&h).into()],
             )?;
+            if rows.is_empty() {
+                rows = tx.query(
+                    "SELECT u.name, u.unit, u.role FROM sessions s JOIN users u ON u.name = s.name
+                     WHERE s.token_hash = $1 AND s.expires_at > $2",
+                    &[(&h).into(), now_utc().into()],
+                )?;
+            }
             let r = rows
                 .first()
-                .ok_or_else(|| MonitorError::Forbidden("unknown token".into()))?;
+                .ok_or_else(|| MonitorError::Forbidden("unknown or expired token".into()))?;
             Self::principal_from(tx, r)
+        })
+    }
+
+    /// Log `name` in with `password`: a session token valid for [`SESSION_HOURS`] (expired
+    /// sessions are removed on the way). The login is audited.
+    pub fn login(&self, name: &str, password: &str) -> Result<(String, Principal)> {
+        let who = self.check_password(name, password)?;
+        let token = new_token()?;
+        let now = now_utc();
+        self.write(|tx| {
+            tx.exec("DELETE FROM sessions WHERE expires_at <= $1", &[(&now).into()])?;
+            tx.exec(
+                "INSERT INTO sessions (token_hash, name, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+                &[
+                    sha256_hex(&token).into(),
+                    name.into(),
+                    (&now).into(),
+                    utc_in(SESSION_HOURS * 3600).into(),
+                ],
+            )?;
+            append_audit(tx, name, "login", &format!("user {name}"), &serde_json::json!({}))
+        })?;
+        Ok((token, who))
+    }
+
+    /// End the session of `token` (API tokens of users are not sessions and stay valid).
+    pub fn logout(&self, token: &str) -> Result<bool> {
+        self.write(|tx| {
+            Ok(tx.exec(
+                "DELETE FROM sessions WHERE token_hash = $1",
+                &[sha256_hex(token).into()],
+            )? > 0)
         })
     }
 
@@ -785,31 +980,6 @@ impl<B: Backend> Monitor<B> {
         })
     }
 
-    /// Observations of `indicator` (all years) for the units with these codes, visible to `by`.
-    fn visible_series(
-        tx: &mut dyn Tx,
-        by: &Principal,
-        unit: &Unit,
-        indicator: &str,
-    ) -> Result<Vec<(i32, f64, String)>> {
-        let see_all = by.allows(Action::ReadUnpublished, &unit.path);
-        let rows = tx.query(
-            "SELECT year, value, status FROM observations WHERE unit = $1 AND indicator = $2 ORDER BY year",
-            &[(&unit.code).into(), indicator.into()],
-        )?;
-        Ok(rows
-            .iter()
-            .filter(|r| see_all || r[2].as_str() == Some("published"))
-            .map(|r| {
-                (
-                    r[0].as_i64().unwrap_or(0) as i32,
-                    r[1].as_f64().unwrap_or(f64::NAN),
-                    r[2].text(),
-                )
-            })
-            .collect())
-    }
-
     /// Every indicator of the catalogue at `unit` for `year`: value (as `by` may see it),
     /// target and assessment on `today`.
     pub fn indicators(
@@ -820,10 +990,40 @@ impl<B: Backend> Monitor<B> {
         today: (i32, u32, u32),
     ) -> Result<Vec<IndicatorRow>> {
         self.read(|tx| {
-            let catalogue = Self::catalogue_in(tx)?;
+            let catalogue = self.catalogue_in(tx)?;
             let u = Self::unit_in(tx, unit)?;
             Self::indicators_in(tx, by, &u, year, today, &catalogue)
         })
+    }
+
+    /// Values of every indicator at `u` that `by` may see, and its targets, in two queries:
+    /// indicator → [(year, value, status)] and indicator → [(year, target)], by year.
+    fn unit_data(tx: &mut dyn Tx, by: &Principal, u: &Unit) -> Result<(SeriesByIndicator, TargetsByIndicator)> {
+        let see_all = by.allows(Action::ReadUnpublished, &u.path);
+        let mut series: SeriesByIndicator = BTreeMap::new();
+        for r in tx.query(
+            "SELECT indicator, year, value, status FROM observations WHERE unit = $1 ORDER BY indicator, year",
+            &[(&u.code).into()],
+        )? {
+            if see_all || r[3].as_str() == Some("published") {
+                series.entry(r[0].text()).or_default().push((
+                    r[1].as_i64().unwrap_or(0) as i32,
+                    r[2].as_f64().unwrap_or(f64::NAN),
+                    r[3].text(),
+                ));
+            }
+        }
+        let mut targets: TargetsByIndicator = BTreeMap::new();
+        for r in tx.query(
+            "SELECT indicator, year, value FROM targets WHERE unit = $1 ORDER BY indicator, year",
+            &[(&u.code).into()],
+        )? {
+            targets
+                .entry(r[0].text())
+                .or_default()
+                .push((r[1].as_i64().unwrap_or(0) as i32, r[2].as_f64().unwrap_or(f64::NAN)));
+        }
+        Ok((series, targets))
     }
 
     fn indicators_in(
@@ -834,36 +1034,103 @@ impl<B: Backend> Monitor<B> {
         today: (i32, u32, u32),
         catalogue: &Catalogue,
     ) -> Result<Vec<IndicatorRow>> {
-        let mut out = Vec::new();
-        for ind in &catalogue.indicators {
-            let series = Self::visible_series(tx, by, u, &ind.code)?;
-            let targets: Vec<(i32, f64)> = tx
+        let (series, targets) = Self::unit_data(tx, by, u)?;
+        Ok(catalogue
+            .indicators
+            .iter()
+            .map(|ind| {
+                let s = series.get(&ind.code).map_or(&[][..], Vec::as_slice);
+                let t = targets.get(&ind.code).map_or(&[][..], Vec::as_slice);
+                indicator_row(ind, s, t, year, today)
+            })
+            .collect())
+    }
+
+    /// The observations `by` may see and the targets of `indicator` at `unit`, by year.
+    pub fn series(&self, by: &Principal, unit: &str, indicator: &str) -> Result<Series> {
+        self.read(|tx| {
+            Self::indicator(tx, indicator)?;
+            let u = Self::unit_in(tx, unit)?;
+            let see_all = by.allows(Action::ReadUnpublished, &u.path);
+            let observations = tx
                 .query(
-                    "SELECT year, value FROM targets WHERE unit = $1 AND indicator = $2 ORDER BY year",
-                    &[(&u.code).into(), (&ind.code).into()],
+                    "SELECT year, value, status, source FROM observations WHERE unit = $1 AND indicator = $2 ORDER BY year",
+                    &[unit.into(), indicator.into()],
                 )?
                 .iter()
-                .map(|r| (r[0].as_i64().unwrap_or(0) as i32, r[1].as_f64().unwrap_or(f64::NAN)))
+                .filter(|r| see_all || r[2].as_str() == Some("published"))
+                .map(|r| SeriesPoint {
+                    year: r[0].as_i64().unwrap_or(0) as i32,
+                    value: r[1].as_f64().unwrap_or(f64::NAN),
+                    status: r[2].text(),
+                    source: r[3].text(),
+                })
                 .collect();
-            let upto: Vec<(i32, f64)> = series.iter().filter(|s| s.0 <= year).map(|s| (s.0, s.1)).collect();
-            let obliged = series
-                .first()
-                .map(|s| s.0)
-                .into_iter()
-                .chain(targets.first().map(|t| t.0))
-                .min();
-            let assessment = warning::assess(ind, &upto, &targets, today, obliged);
-            let this = series.iter().find(|s| s.0 == year);
-            out.push(IndicatorRow {
-                indicator: ind.clone(),
-                year,
-                value: this.map(|s| s.1),
-                status: this.map(|s| s.2.clone()),
-                target: targets.iter().find(|t| t.0 >= year).or(targets.last()).map(|t| t.1),
-                assessment,
-            });
+            let targets = tx
+                .query(
+                    "SELECT year, value, basis FROM targets WHERE unit = $1 AND indicator = $2 ORDER BY year",
+                    &[unit.into(), indicator.into()],
+                )?
+                .iter()
+                .map(|r| TargetPoint {
+                    year: r[0].as_i64().unwrap_or(0) as i32,
+                    value: r[1].as_f64().unwrap_or(f64::NAN),
+                    basis: r[2].text(),
+                })
+                .collect();
+            Ok(Series {
+                indicator: indicator.to_string(),
+                unit: unit.to_string(),
+                observations,
+                targets,
+            })
+        })
+    }
+
+    /// The units a map of `code` shows: its children (by code), or the unit itself when it has
+    /// none, with their boundaries.
+    pub fn map_units(&self, code: &str) -> Result<Vec<Unit>> {
+        self.read(|tx| Self::map_units_in(tx, code))
+    }
+
+    fn map_units_in(tx: &mut dyn Tx, code: &str) -> Result<Vec<Unit>> {
+        let mut units: Vec<Unit> = tx
+            .query(
+                &format!("SELECT {UNIT_COLS}, geometry FROM units WHERE parent = $1 ORDER BY code"),
+                &[code.into()],
+            )?
+            .iter()
+            .map(unit_from)
+            .collect::<Result<_>>()?;
+        if units.is_empty() {
+            units.push(Self::unit_row(tx, code, true)?);
         }
-        Ok(out)
+        Ok(units)
+    }
+
+    /// For a map of `indicator` in `year`: the children of `code` (or the unit itself when it
+    /// has none) with their boundaries and the indicator's state as `by` may see it.
+    pub fn map(
+        &self,
+        by: &Principal,
+        code: &str,
+        indicator: &str,
+        year: i32,
+        today: (i32, u32, u32),
+    ) -> Result<Vec<(Unit, IndicatorRow)>> {
+        self.read(|tx| {
+            let ind = Self::indicator(tx, indicator)?;
+            let units = Self::map_units_in(tx, code)?;
+            let mut out = Vec::with_capacity(units.len());
+            for u in units {
+                let (series, targets) = Self::unit_data(tx, by, &u)?;
+                let s = series.get(indicator).map_or(&[][..], Vec::as_slice);
+                let t = targets.get(indicator).map_or(&[][..], Vec::as_slice);
+                let row = indicator_row(&ind, s, t, year, today);
+                out.push((u, row));
+            }
+            Ok(out)
+        })
     }
 
     /// Roll `indicator` up to `unit` for `year` from the values `by` may see.
@@ -908,7 +1175,7 @@ impl<B: Backend> Monitor<B> {
     pub fn warnings(&self, by: &Principal, code: &str, year: i32, today: (i32, u32, u32)) -> Result<Vec<UnitWarning>> {
         // One snapshot, the catalogue read once.
         self.read(|tx| {
-            let catalogue = Self::catalogue_in(tx)?;
+            let catalogue = self.catalogue_in(tx)?;
             let mut out = Vec::new();
             for u in Self::subtree_in(tx, code, None)? {
                 for row in Self::indicators_in(tx, by, &u, year, today, &catalogue)? {
@@ -923,6 +1190,39 @@ impl<B: Backend> Monitor<B> {
                 }
             }
             Ok(out)
+        })
+    }
+
+    /// Stored observations of the subtree of `code` that `by` may see (one year or all), by
+    /// unit path, indicator and year.
+    pub fn observations_under(&self, by: &Principal, code: &str, year: Option<i32>) -> Result<Vec<Observation>> {
+        self.read(|tx| {
+            let root = Self::unit_in(tx, code)?;
+            let rows = tx.query(
+                "SELECT o.unit, o.indicator, o.year, o.value, o.status, o.source, o.run_id, o.submitter, u.path
+                 FROM observations o JOIN units u ON u.code = o.unit
+                 WHERE (u.path = $1 OR u.path LIKE $2) AND ($3 = 0 OR o.year = $3)
+                 ORDER BY u.path, o.indicator, o.year",
+                &[
+                    (&root.path).into(),
+                    format!("{}/%", root.path).into(),
+                    year.unwrap_or(0).into(),
+                ],
+            )?;
+            Ok(rows
+                .iter()
+                .filter(|r| r[4].as_str() == Some("published") || by.allows(Action::ReadUnpublished, &r[8].text()))
+                .map(|r| Observation {
+                    unit: r[0].text(),
+                    indicator: r[1].text(),
+                    year: r[2].as_i64().unwrap_or(0) as i32,
+                    value: r[3].as_f64().unwrap_or(f64::NAN),
+                    status: r[4].text(),
+                    source: r[5].text(),
+                    run_id: r[6].as_str().map(str::to_string),
+                    submitter: r[7].text(),
+                })
+                .collect())
         })
     }
 
@@ -966,6 +1266,33 @@ impl<B: Backend> Monitor<B> {
         }
         Ok(v)
     }
+}
+
+/// A store for any backend chosen at run time.
+pub type AnyMonitor = Monitor<Box<dyn Backend>>;
+
+/// Open the store named by `url`: `sqlite://PATH` (the file and its folder are created) or
+/// `postgres://…` / `postgresql://…` (a pool of `pool` connections).
+pub fn open_url(url: &str, pool: usize) -> Result<AnyMonitor> {
+    let db: Box<dyn Backend> = if let Some(path) = url.strip_prefix("sqlite://") {
+        let path = std::path::Path::new(path);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| MonitorError::invalid("db", format!("cannot create {}: {e}", dir.display())))?;
+        }
+        Box::new(Sqlite::open(path)?)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Box::new(Postgres::connect(url, pool)?)
+    } else {
+        return Err(MonitorError::invalid(
+            "db",
+            format!(
+                "{}: expected sqlite://PATH or postgres://USER@HOST/DATABASE",
+                redact(url)
+            ),
+        ));
+    };
+    Monitor::open(db)
 }
 
 fn hash_password(p: &str) -> Result<String> {

@@ -536,13 +536,8 @@ fn parse_rupture_xml(text: &str) -> Result<Rupture, ParseErr> {
                 let mut attrs = Vec::new();
                 for a in e.attributes() {
                     let a = a.map_err(|x| err(format!("malformed attribute: {x}")))?;
-                    let v = a
-                        .unescape_value()
-                        .map_err(|x| err(format!("malformed attribute value: {x}")))?;
-                    attrs.push((
-                        String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned(),
-                        v.into_owned(),
-                    ));
+                    let v = renxing_io::xml::attribute_value(&a).map_err(err)?;
+                    attrs.push((String::from_utf8_lossy(a.key.local_name().as_ref()).into_owned(), v));
                 }
                 let num = |k: &str| -> Result<f64, ParseErr> {
                     let v = attrs
