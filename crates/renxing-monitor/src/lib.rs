@@ -12,6 +12,8 @@
 //!   subtree only, and what each may do;
 //! - [`rollup`] and [`warning`]: sums and weighted means up the tree; green / yellow / red;
 //! - [`audit`]: the hash chain and its verification;
+//! - [`plan`]: plans (master / detailed / special) and their versions, draft → submitted →
+//!   approved, whose approval sets the unit's targets;
 //! - [`store`]: one storage trait ([`store::Backend`]) with an embedded SQLite implementation and
 //!   versioned migrations, and [`store::Monitor`], the operations over it (every write in one
 //!   transaction with its audit record).
@@ -20,6 +22,7 @@ pub mod access;
 pub mod audit;
 pub mod catalogue;
 pub mod import;
+pub mod plan;
 pub mod rollup;
 pub mod scratch;
 pub mod store;
@@ -39,6 +42,9 @@ pub enum MonitorError {
     NotFound(String),
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// A request the current state does not allow (a plan that is no longer a draft, …).
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("storage: {0}")]
     Storage(String),
 }

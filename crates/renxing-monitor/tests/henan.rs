@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use renxing_monitor::access::{Principal, Role};
 use renxing_monitor::catalogue::Catalogue;
 use renxing_monitor::import::read_city_macro;
+use renxing_monitor::plan::{Decision, PlanIn, PlanKind, PlanStatus};
 use renxing_monitor::scratch::ScratchDb;
 use renxing_monitor::store::{AnyMonitor, Backend, ObservationIn, Value, open_url};
 use renxing_monitor::unit::{Level, load_units};
@@ -54,8 +55,8 @@ fn user(m: &AnyMonitor, name: &str, unit: &str, role: Role) -> Principal {
 fn henan_network_on_sqlite() -> Result<()> {
     let Some(h) = henan() else { return Ok(()) };
     let dir = tempfile::tempdir().unwrap();
-    let m = open_url(&format!("sqlite://{}", dir.path().join("monitor.sqlite").display()), 1)?;
-    henan_network(&h, &m)
+    let url = format!("sqlite://{}", dir.path().join("monitor.sqlite").display());
+    henan_network(&h, &open_url(&url, 1)?, &open_url(&url, 1)?)
 }
 
 #[test]
@@ -64,8 +65,7 @@ fn henan_network_on_postgres() -> Result<()> {
     let Some(db) = ScratchDb::create("henan_network_on_postgres") else {
         return Ok(());
     };
-    let m = open_url(&db.url, 2)?;
-    henan_network(&h, &m)?;
+    henan_network(&h, &open_url(&db.url, 2)?, &open_url(&db.url, 1)?)?;
     // PostGIS holds the boundaries as geometry: the units containing a point in central
     // Zhengzhou (二七广场) are the province, the city and one of its districts.
     let mut c = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
@@ -82,7 +82,8 @@ fn henan_network_on_postgres() -> Result<()> {
     Ok(())
 }
 
-fn henan_network(h: &Henan, m: &AnyMonitor) -> Result<()> {
+/// `m` and `other` are two handles on one database (two server processes, say).
+fn henan_network(h: &Henan, m: &AnyMonitor, other: &AnyMonitor) -> Result<()> {
     let units = load_units(&h.geojson, Some(&h.streets))?;
     let count = |l: Level| units.iter().filter(|u| u.level == l).count();
     // The file's 157 counties include 济源市, which it also lists as one of the 18 cities: one
@@ -266,12 +267,92 @@ fn henan_network(h: &Henan, m: &AnyMonitor) -> Result<()> {
     )?;
     assert!(m.transmission("410100", "cultivated_land", 2035)?.ok);
 
+    // Plans: the county drafts a special plan (example targets, not a published plan's), the
+    // city reviews it; approval makes its targets the county's; a revision supersedes it.
+    let plan_in = |value: f64| PlanIn {
+        kind: PlanKind::Special,
+        name: "应急避难场所专项规划（测试示例）".into(),
+        period_start: 2021,
+        period_end: 2035,
+        targets: vec![obs("shelter_area_per_capita", 2030, value)],
+    };
+    let draft = m.create_plan(&zy_editor, "410102", &plan_in(1.8))?;
+    assert_eq!((draft.version, draft.status), (1, PlanStatus::Draft));
+    assert!(m.plans(&public, "410102")?.is_empty(), "drafts are not public");
+    assert!(matches!(m.plan(&erqi_editor, draft.id), Err(MonitorError::NotFound(_))));
+    assert!(matches!(
+        m.create_plan(&erqi_editor, "410102", &plan_in(1.8)),
+        Err(MonitorError::Forbidden(_))
+    ));
+    let mut out_of_period = plan_in(1.8);
+    out_of_period.targets[0].year = 2040;
+    let e = m.create_plan(&zy_editor, "410102", &out_of_period);
+    assert!(
+        matches!(&e, Err(MonitorError::Invalid { field, .. }) if field == "targets[0].year"),
+        "{e:?}"
+    );
+    assert!(
+        matches!(
+            m.create_plan(&zy_editor, "410102", &plan_in(1.9)),
+            Err(MonitorError::Conflict(_))
+        ),
+        "one open version per plan"
+    );
+    let edited = m.update_plan(&zy_editor, draft.id, &plan_in(2.0))?;
+    assert_eq!(edited.targets[0].value, 2.0);
+    m.submit_plan(&zy_editor, draft.id)?;
+    assert!(matches!(
+        m.update_plan(&zy_editor, draft.id, &plan_in(2.1)),
+        Err(MonitorError::Conflict(_))
+    ));
+    assert!(matches!(
+        m.review_plan(&zy_reviewer, draft.id, Decision::Approve, None),
+        Err(MonitorError::Forbidden(_))
+    ));
+    assert!(matches!(
+        m.review_plan(&zz_reviewer, draft.id, Decision::Reject, None),
+        Err(MonitorError::Invalid { .. })
+    ));
+    let back = m.review_plan(&zz_reviewer, draft.id, Decision::Reject, Some("缺少2035年目标"))?;
+    assert_eq!(
+        (back.status, back.comment.as_deref()),
+        (PlanStatus::Draft, Some("缺少2035年目标"))
+    );
+    m.submit_plan(&zy_editor, draft.id)?;
+    let v1 = m.review_plan(&zz_reviewer, draft.id, Decision::Approve, None)?;
+    assert_eq!(v1.status, PlanStatus::Approved);
+    let target_2030 = |mon: &AnyMonitor| -> Result<Option<(f64, String)>> {
+        Ok(mon
+            .series(&public, "410102", "shelter_area_per_capita")?
+            .targets
+            .into_iter()
+            .find(|t| t.year == 2030)
+            .map(|t| (t.value, t.basis)))
+    };
+    assert_eq!(target_2030(m)?, Some((2.0, v1.basis())));
+    let v2 = m.create_plan(&zy_editor, "410102", &plan_in(2.2))?;
+    assert_eq!((v2.version, v2.status), (2, PlanStatus::Draft));
+    m.submit_plan(&zy_editor, v2.id)?;
+    m.review_plan(&zz_reviewer, v2.id, Decision::Approve, Some("同意"))?;
+    let public_plans: Vec<_> = m
+        .plans(&public, "410102")?
+        .into_iter()
+        .map(|p| (p.version, p.status))
+        .collect();
+    assert_eq!(
+        public_plans,
+        vec![(1, PlanStatus::Superseded), (2, PlanStatus::Approved)]
+    );
+    assert_eq!(target_2030(other)?.map(|t| t.0), Some(2.2));
+    // create, edit, submit, reject, submit, approve + target; create, submit, approve + target.
+    let plan_changes = 6 + 1 + 3 + 1;
+
     // Audit: every change is there and chains; an edited row is found.
     let v = m.audit_verify()?;
     assert!(v.ok, "{v:?}");
     // init (units, catalogue), 8 users, the batch, its approvals, the county's value and its
-    // approval, the shelter target, the city's target, 11 + 1 allocations.
-    let n_changes = 2 + 8 + batch.len() + published + 2 + 1 + 1 + 11 + 1;
+    // approval, the shelter target, the city's target, 11 + 1 allocations, the plans.
+    let n_changes = 2 + 8 + batch.len() + published + 2 + 1 + 1 + 11 + 1 + plan_changes;
     assert_eq!(v.records, n_changes);
     let seq = 3 + batch.len() as i64 / 2;
     m.backend().raw(
@@ -280,6 +361,21 @@ fn henan_network(h: &Henan, m: &AnyMonitor) -> Result<()> {
     )?;
     let v = m.audit_verify()?;
     assert_eq!((v.ok, v.broken_at), (false, Some(seq)));
+
+    // A catalogue changed through one handle is what the other handle reads next, though it
+    // had parsed and kept the old one.
+    let name_of = |mon: &AnyMonitor| -> Result<String> {
+        Ok(mon.indicators(&public, "410102", 2024, (2026, 11, 22))?[0]
+            .indicator
+            .name_zh
+            .clone())
+    };
+    let before = name_of(other)?;
+    let mut renamed = Catalogue::builtin_cn();
+    renamed.indicators[0].name_zh = format!("{before}（修订）");
+    m.init(&units, &renamed, "test")?;
+    assert_eq!(name_of(other)?, format!("{before}（修订）"));
+    assert_eq!(other.catalogue()?.indicators[0].name_zh, format!("{before}（修订）"));
     Ok(())
 }
 

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use renxing_monitor::access::Principal;
+use renxing_monitor::plan::{Decision, Plan, PlanIn};
 use renxing_monitor::store::ObservationIn;
 use renxing_monitor::unit::Unit;
 use serde::de::DeserializeOwned;
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value as JsonValue, json};
 
 use crate::AppState;
-use crate::auth::Caller;
+use crate::auth::{Bearer, Caller};
 use crate::error::{ApiError, ApiResult};
 
 pub fn routes() -> Router<AppState> {
@@ -42,6 +43,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/units/{code}/approve", post(approve))
         .route("/api/units/{code}/export.csv", get(crate::export::csv))
         .route("/api/units/{code}/export.gpkg", get(crate::export::gpkg))
+        .route("/api/units/{code}/plans", get(plans).post(create_plan))
+        .route("/api/plans/{id}", get(plan).put(update_plan))
+        .route("/api/plans/{id}/submit", post(submit_plan))
+        .route("/api/plans/{id}/review", post(review_plan))
         .route("/api/import", post(import))
         .route("/api/warnings", get(warnings))
         .route("/api/audit/verify", get(audit_verify))
@@ -107,11 +112,15 @@ pub(crate) fn year(q: &HashMap<String, String>, default: Option<i32>) -> ApiResu
 }
 
 /// Unit codes are 6 digits; anything else is a 400 before it reaches the store.
+/// A unit code as the division codes write it: 6 digits down to counties, 9 for townships.
 pub(crate) fn code(c: &str) -> ApiResult<String> {
-    if c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()) {
+    if matches!(c.len(), 6 | 9) && c.bytes().all(|b| b.is_ascii_digit()) {
         Ok(c.to_string())
     } else {
-        Err(ApiError::field("code", format!("unit code {c:?} is not 6 digits")))
+        Err(ApiError::field(
+            "code",
+            format!("unit code {c:?} is not 6 digits (county and above) or 9 (township)"),
+        ))
     }
 }
 
@@ -269,16 +278,17 @@ async fn logout(State(state): State<AppState>, caller: Caller) -> ApiResult<Json
 
 async fn indicators(
     State(state): State<AppState>,
-    caller: Caller,
+    bearer: Bearer,
     Path(c): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> ApiResult<Json<JsonValue>> {
     let c = code(&c)?;
     let today = state.today();
     let y = year(&q, Some(today.0 - 1))?;
-    let by = caller.principal;
     let cc = c.clone();
-    let rows = state.blocking(move |m| m.indicators(&by, &cc, y, today)).await?;
+    let rows = state
+        .blocking_as(bearer, move |m, by| m.indicators(by, &cc, y, today))
+        .await?;
     Ok(Json(json!({ "unit": c, "year": y, "indicators": rows })))
 }
 
@@ -470,6 +480,90 @@ async fn approve(
         .blocking(move |m| m.approve(&by, &c, b.year, b.indicator.as_deref()))
         .await?;
     Ok(Json(json!({ "approved": n })))
+}
+
+async fn plans(State(state): State<AppState>, bearer: Bearer, Path(c): Path<String>) -> ApiResult<Json<JsonValue>> {
+    let c = code(&c)?;
+    let cc = c.clone();
+    let plans = state.blocking_as(bearer, move |m, by| m.plans(by, &cc)).await?;
+    Ok(Json(json!({ "unit": c, "plans": plans })))
+}
+
+async fn create_plan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(c): Path<String>,
+    Body(b): Body<PlanIn>,
+) -> ApiResult<Json<Plan>> {
+    let c = code(&c)?;
+    let by = caller.user()?.clone();
+    plan_size(&b)?;
+    Ok(Json(state.blocking(move |m| m.create_plan(&by, &c, &b)).await?))
+}
+
+/// A plan may have no targets yet, but not more than a batch.
+fn plan_size(p: &PlanIn) -> ApiResult<()> {
+    if p.targets.len() > MAX_BATCH {
+        return Err(ApiError::field("targets", format!("at most {MAX_BATCH} targets")));
+    }
+    Ok(())
+}
+
+/// A plan id from the path (a positive integer).
+fn plan_id(id: &str) -> ApiResult<i64> {
+    id.parse::<i64>()
+        .ok()
+        .filter(|i| *i > 0)
+        .ok_or_else(|| ApiError::field("id", format!("plan id {id:?} is not a positive integer")))
+}
+
+async fn plan(State(state): State<AppState>, bearer: Bearer, Path(id): Path<String>) -> ApiResult<Json<Plan>> {
+    let id = plan_id(&id)?;
+    Ok(Json(state.blocking_as(bearer, move |m, by| m.plan(by, id)).await?))
+}
+
+async fn update_plan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<PlanIn>,
+) -> ApiResult<Json<Plan>> {
+    let id = plan_id(&id)?;
+    let by = caller.user()?.clone();
+    plan_size(&b)?;
+    Ok(Json(state.blocking(move |m| m.update_plan(&by, id, &b)).await?))
+}
+
+async fn submit_plan(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Plan>> {
+    let id = plan_id(&id)?;
+    let by = caller.user()?.clone();
+    Ok(Json(state.blocking(move |m| m.submit_plan(&by, id)).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReviewIn {
+    decision: Decision,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+async fn review_plan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<ReviewIn>,
+) -> ApiResult<Json<Plan>> {
+    let id = plan_id(&id)?;
+    let by = caller.user()?.clone();
+    if b.comment.as_ref().is_some_and(|c| c.len() > 2000) {
+        return Err(ApiError::field("comment", "at most 2,000 bytes"));
+    }
+    Ok(Json(
+        state
+            .blocking(move |m| m.review_plan(&by, id, b.decision, b.comment.as_deref()))
+            .await?,
+    ))
 }
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

@@ -30,32 +30,56 @@ impl Caller {
     }
 }
 
-impl FromRequestParts<AppState> for Caller {
-    type Rejection = ApiError;
+/// The bearer token of a request, not yet checked: handlers that make one store call check it
+/// in that same call ([`AppState::blocking_as`]), saving a trip to the blocking pool.
+pub struct Bearer(pub Option<String>);
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
-        let Some(h) = parts.headers.get(header::AUTHORIZATION) else {
-            return Ok(Caller {
-                principal: Principal::Public,
-                token: None,
-            });
-        };
-        let token = h
-            .to_str()
+fn bearer_token(parts: &Parts) -> Result<Option<String>, ApiError> {
+    let Some(h) = parts.headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    Ok(Some(
+        h.to_str()
             .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= 128)
             .ok_or_else(|| ApiError::unauthorized("Authorization: expected 'Bearer TOKEN'"))?
-            .to_string();
+            .to_string(),
+    ))
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Bearer, ApiError> {
+        bearer_token(parts).map(Bearer)
+    }
+}
+
+/// A store error of authentication as the client should see it: an unknown token is 401.
+pub(crate) fn token_refused(e: ApiError) -> ApiError {
+    match e.status.as_u16() {
+        403 => ApiError::unauthorized("unknown or expired token"),
+        _ => e,
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+        let Some(token) = bearer_token(parts)? else {
+            return Ok(Caller {
+                principal: Principal::Public,
+                token: None,
+            });
+        };
         let t = token.clone();
         let principal = state
             .blocking(move |m| m.authenticate(&t))
             .await
-            .map_err(|e| match e.status.as_u16() {
-                403 => ApiError::unauthorized("unknown or expired token"),
-                _ => e,
-            })?;
+            .map_err(token_refused)?;
         Ok(Caller {
             principal,
             token: Some(token),

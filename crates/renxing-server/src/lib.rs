@@ -47,6 +47,10 @@ impl Default for Config {
 #[derive(Clone)]
 pub struct AppState {
     monitor: Arc<AnyMonitor>,
+    /// One permit per store connection: store calls beyond that wait here, in arrival order,
+    /// rather than as blocked threads racing for a connection's lock (which made the slowest
+    /// requests of a busy server several times slower than the median).
+    store_slots: Arc<tokio::sync::Semaphore>,
     limiter: Arc<LoginLimiter>,
     config: Arc<Config>,
 }
@@ -54,27 +58,63 @@ pub struct AppState {
 impl AppState {
     pub fn new(monitor: AnyMonitor, config: Config) -> AppState {
         AppState {
+            store_slots: Arc::new(tokio::sync::Semaphore::new(monitor.backend().connections().max(1))),
             monitor: Arc::new(monitor),
             limiter: Arc::new(LoginLimiter::new(config.login_limit)),
             config: Arc::new(config),
         }
     }
 
-    /// Run a store call on the blocking pool (the stores are synchronous).
+    /// Run a store call on the blocking pool (the stores are synchronous), once a connection
+    /// is free.
     pub async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&AnyMonitor) -> renxing_monitor::Result<T> + Send + 'static,
     ) -> ApiResult<T> {
         let m = self.monitor.clone();
-        tokio::task::spawn_blocking(move || f(&m))
-            .await
-            .map_err(|e| {
-                ApiError::new(
-                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("task failed: {e}"),
-                )
-            })?
-            .map_err(ApiError::from)
+        let slot = self.store_slots.clone().acquire_owned().await.map_err(|e| {
+            ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                format!("store closed: {e}"),
+            )
+        })?;
+        tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            f(&m)
+        })
+        .await
+        .map_err(|e| {
+            ApiError::new(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                format!("task failed: {e}"),
+            )
+        })?
+        .map_err(ApiError::from)
+    }
+
+    /// [`AppState::blocking`] as the holder of `bearer` (the public without one): the token is
+    /// checked in the same store call (401 if unknown or expired).
+    pub async fn blocking_as<T: Send + 'static>(
+        &self,
+        bearer: auth::Bearer,
+        f: impl FnOnce(&AnyMonitor, &renxing_monitor::access::Principal) -> renxing_monitor::Result<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        use renxing_monitor::MonitorError;
+        // Authentication failures travel out of the call apart from `f`'s own errors.
+        let out = self
+            .blocking(move |m| {
+                let by = match &bearer.0 {
+                    None => renxing_monitor::access::Principal::Public,
+                    Some(t) => match m.authenticate(t) {
+                        Ok(p) => p,
+                        Err(MonitorError::Forbidden(_)) => return Ok(Err(())),
+                        Err(e) => return Err(e),
+                    },
+                };
+                f(m, &by).map(Ok)
+            })
+            .await?;
+        out.map_err(|()| ApiError::unauthorized("unknown or expired token"))
     }
 
     fn today(&self) -> (i32, u32, u32) {

@@ -5,8 +5,13 @@ use serde_json::{Value, json};
 
 fn code_param() -> Value {
     json!({ "name": "code", "in": "path", "required": true,
-            "description": "6-digit administrative division code (e.g. 410102)",
-            "schema": { "type": "string", "pattern": "^[0-9]{6}$" } })
+            "description": "Administrative division code: 6 digits down to counties (e.g. 410102), 9 for townships",
+            "schema": { "type": "string", "pattern": "^([0-9]{6}|[0-9]{9})$" } })
+}
+
+fn plan_id_param() -> Value {
+    json!({ "name": "id", "in": "path", "required": true, "description": "Plan version id",
+            "schema": { "type": "integer", "minimum": 1 } })
 }
 
 fn query(name: &str, required: bool, description: &str, schema: Value) -> Value {
@@ -45,6 +50,7 @@ fn errors(codes: &[&str]) -> Value {
             "404" => "Unknown unit or indicator",
             "413" => "Body too large",
             "415" => "Unsupported Content-Type",
+            "409" => "Not allowed in the current state (e.g. a plan that is no longer a draft)",
             "429" => "Too many failed logins (see Retry-After)",
             _ => "Error",
         };
@@ -98,6 +104,21 @@ pub fn document() -> Value {
                     "children": { "type": "array", "items": { "$ref": "#/components/schemas/UnitBrief" } },
                     "ancestors": { "type": "array", "items": { "$ref": "#/components/schemas/UnitBrief" } } } },
                 "Observation": obs_item,
+                "PlanIn": { "type": "object", "required": ["kind", "name", "period_start", "period_end"], "additionalProperties": false,
+                    "properties": {
+                        "kind": { "type": "string", "enum": ["master", "detailed", "special"] },
+                        "name": { "type": "string", "maxLength": 200 },
+                        "period_start": { "type": "integer" }, "period_end": { "type": "integer" },
+                        "targets": { "type": "array", "items": { "$ref": "#/components/schemas/Observation" },
+                                     "description": "Indicator targets by year, within the period" } } },
+                "Plan": { "type": "object", "properties": {
+                    "id": { "type": "integer" }, "unit": { "type": "string" },
+                    "kind": { "type": "string", "enum": ["master", "detailed", "special"] }, "name": { "type": "string" },
+                    "period_start": { "type": "integer" }, "period_end": { "type": "integer" }, "version": { "type": "integer" },
+                    "status": { "type": "string", "enum": ["draft", "submitted", "approved", "superseded"] },
+                    "targets": { "type": "array", "items": { "$ref": "#/components/schemas/Observation" } },
+                    "created_by": { "type": "string" }, "updated_at": { "type": "string" },
+                    "reviewed_by": { "type": "string" }, "reviewed_at": { "type": "string" }, "comment": { "type": "string" } } },
                 "Warning": { "type": "object", "properties": {
                     "level": { "type": "string", "enum": ["green", "yellow", "red"] },
                     "reason": { "type": "string", "enum": ["beyond_target", "off_track", "missing"] },
@@ -158,6 +179,25 @@ pub fn document() -> Value {
                 vec![code_param(), year_param(false)], None,
                 json!({ "description": "GeoPackage", "content": { "application/geopackage+sqlite3": { "schema": { "type": "string", "format": "binary" } } } }),
                 &["400", "404"]) },
+            "/api/units/{code}/plans": {
+                "get": op("The unit's plan versions the caller may see (the public: approved and superseded)",
+                    vec![code_param()], None, ok("plans", any_object()), &["400", "401", "404"]),
+                "post": op("Draft a plan, or the next version of an approved one (editor over the unit)",
+                    vec![code_param()], Some(json_body(json!({ "$ref": "#/components/schemas/PlanIn" }))),
+                    ok("plan", json!({ "$ref": "#/components/schemas/Plan" })), &["400", "401", "403", "404", "409", "413"]) },
+            "/api/plans/{id}": {
+                "get": op("A plan version", vec![plan_id_param()], None,
+                    ok("plan", json!({ "$ref": "#/components/schemas/Plan" })), &["400", "401", "404"]),
+                "put": op("Replace a draft's content", vec![plan_id_param()], Some(json_body(json!({ "$ref": "#/components/schemas/PlanIn" }))),
+                    ok("plan", json!({ "$ref": "#/components/schemas/Plan" })), &["400", "401", "403", "404", "409", "413"]) },
+            "/api/plans/{id}/submit": { "post": op("Submit a draft for review by the level above", vec![plan_id_param()], None,
+                ok("plan", json!({ "$ref": "#/components/schemas/Plan" })), &["400", "401", "403", "404", "409"]) },
+            "/api/plans/{id}/review": { "post": op("Approve a submitted version (its targets become the unit's) or send it back with a comment (reviewer above the unit)",
+                vec![plan_id_param()],
+                Some(json_body(json!({ "type": "object", "required": ["decision"], "additionalProperties": false, "properties": {
+                    "decision": { "type": "string", "enum": ["approve", "reject"] },
+                    "comment": { "type": "string", "description": "Required to reject" } } }))),
+                ok("plan", json!({ "$ref": "#/components/schemas/Plan" })), &["400", "401", "403", "404", "409"]) },
             "/api/import": { "post": op("Import observations (unit,indicator,year,value) from CSV or Excel (.xlsx), all rows or none",
                 vec![query("name", false, "File name, used in error messages", json!({ "type": "string" })),
                      query("source", false, "Source recorded with the values", json!({ "type": "string" }))],

@@ -517,6 +517,84 @@ fn suite(h: &Henan, url: &str) {
         "{md}"
     );
 
+    // Townships (9-digit codes) are units of the API too.
+    let (_, zy) = s.get("/api/units/410102", None);
+    let town = zy["children"][0]["code"].as_str().unwrap().to_string();
+    assert_eq!(town.len(), 9, "{zy}");
+    let (st, t) = s.get(&format!("/api/units/{town}"), None);
+    assert_eq!((st, t["level"].as_str()), (StatusCode::OK, Some("township")), "{t}");
+
+    // Plans: the county drafts (example targets), the city reviews; approval sets the targets.
+    let plan = json!({ "kind": "special", "name": "应急避难场所专项规划（测试示例）", "period_start": 2021,
+                       "period_end": 2035, "targets": [{ "indicator": "shelter_area_per_capita", "year": 2035, "value": 2.0 }] });
+    let (st, e) = s.send(
+        "POST",
+        "/api/units/410102/plans",
+        Some(&zy_editor),
+        &json!({ "kind": "special", "name": "x",
+        "period_start": 2035, "period_end": 2021 }),
+    );
+    assert_eq!(
+        (st, e["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("period_end")),
+        "{e}"
+    );
+    let (st, e) = s.send(
+        "POST",
+        "/api/units/410102/plans",
+        Some(&zy_editor),
+        &json!({ "kind": "zoning", "name": "x",
+        "period_start": 2021, "period_end": 2035 }),
+    );
+    assert_eq!(
+        (st, e["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("kind")),
+        "{e}"
+    );
+    let (st, p) = s.send("POST", "/api/units/410102/plans", Some(&zy_editor), &plan);
+    assert_eq!(
+        (st, p["status"].as_str(), p["version"].as_i64()),
+        (StatusCode::OK, Some("draft"), Some(1)),
+        "{p}"
+    );
+    let id = p["id"].as_i64().unwrap();
+    assert_eq!(
+        s.get("/api/units/410102/plans", None).1["plans"],
+        json!([]),
+        "a draft is not public"
+    );
+    assert_eq!(s.get(&format!("/api/plans/{id}"), None).0, StatusCode::NOT_FOUND);
+    assert_eq!(s.get("/api/plans/abc", None).1["field"], "id");
+    let (st, p) = s.send("POST", &format!("/api/plans/{id}/submit"), Some(&zy_editor), &json!({}));
+    assert_eq!((st, p["status"].as_str()), (StatusCode::OK, Some("submitted")), "{p}");
+    let (st, _) = s.send("PUT", &format!("/api/plans/{id}"), Some(&zy_editor), &plan);
+    assert_eq!(st, StatusCode::CONFLICT);
+    let approve_plan = json!({ "decision": "approve" });
+    let (st, _) = s.send(
+        "POST",
+        &format!("/api/plans/{id}/review"),
+        Some(&zy_editor),
+        &approve_plan,
+    );
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let (st, p) = s.send(
+        "POST",
+        &format!("/api/plans/{id}/review"),
+        Some(&zz_reviewer),
+        &approve_plan,
+    );
+    assert_eq!((st, p["status"].as_str()), (StatusCode::OK, Some("approved")), "{p}");
+    let (_, listed) = s.get("/api/units/410102/plans", None);
+    assert_eq!(listed["plans"][0]["id"].as_i64(), Some(id), "{listed}");
+    let (_, series) = s.get("/api/units/410102/series?indicator=shelter_area_per_capita", None);
+    let t2035 = series["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["year"] == 2035)
+        .cloned();
+    assert_eq!(t2035.map(|t| t["value"].clone()), Some(json!(2.0)), "{series}");
+
     // 50 concurrent submitters (the city's editor, one county year each) lose no write.
     let counties: Vec<String> = zz["children"]
         .as_array()
@@ -550,8 +628,8 @@ fn suite(h: &Henan, url: &str) {
     let (_, v) = s.get("/api/audit/verify", None);
     assert_eq!(v["ok"], true, "{v}");
     // import (csv.0) + approve 5 + target 1 + two county values + approve 1 + xlsx 2 + login 1
-    // + 50 concurrent.
-    let expected = audit_before + csv.0 + 5 + 1 + 2 + 1 + 2 + 1 + 50;
+    // + plan (create, submit, approve, its target) + 50 concurrent.
+    let expected = audit_before + csv.0 + 5 + 1 + 2 + 1 + 2 + 1 + 4 + 50;
     assert_eq!(v["records"].as_u64(), Some(expected as u64), "{v}");
 
     // Tampering with a row in the database is found.
@@ -573,6 +651,10 @@ fn suite(h: &Henan, url: &str) {
         "/api/audit/verify",
         "/api/import",
         "/api/units/{code}/export.gpkg",
+        "/api/units/{code}/plans",
+        "/api/plans/{id}",
+        "/api/plans/{id}/submit",
+        "/api/plans/{id}/review",
     ] {
         assert!(doc["paths"].get(p).is_some(), "{p} missing from openapi.json");
     }

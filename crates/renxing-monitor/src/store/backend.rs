@@ -98,6 +98,21 @@ pub trait Backend: Send + Sync {
     fn write(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
     /// Run `f` on a consistent read snapshot.
     fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
+    /// Run one read-only statement. A single statement sees one consistent snapshot by itself,
+    /// so a backend may skip the transaction around it (PostgreSQL saves two round trips).
+    fn read_statement(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let mut rows = Vec::new();
+        self.read(&mut |tx| {
+            rows = tx.query(sql, params)?;
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+    /// How many calls can use the database at once without waiting for a connection (a
+    /// server admits this many store calls at a time and queues the rest in order).
+    fn connections(&self) -> usize {
+        1
+    }
     /// Run statements outside the domain's SQL (tests that tamper with rows, maintenance).
     fn raw(&self, sql: &str, params: &[Value]) -> Result<u64> {
         let mut n = 0;
@@ -122,5 +137,11 @@ impl Backend for Box<dyn Backend> {
     }
     fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         (**self).read(f)
+    }
+    fn read_statement(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        (**self).read_statement(sql, params)
+    }
+    fn connections(&self) -> usize {
+        (**self).connections()
     }
 }

@@ -6,11 +6,13 @@
 //! recorded in `schema_migrations`.
 
 mod backend;
+mod plans;
 mod postgres;
 mod report;
 mod sqlite;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -130,6 +132,29 @@ pub const MIGRATIONS: &[(i64, Option<Dialect>, &str)] = &[
         ALTER TABLE units ADD COLUMN geom geometry(Geometry, 4326)
             GENERATED ALWAYS AS (ST_SetSRID(ST_GeomFromGeoJSON(geometry), 4326)) STORED;
         CREATE INDEX units_geom ON units USING GIST (geom)",
+    ),
+    // A counter bumped whenever the catalogue changes, so a server can keep the parsed catalogue
+    // and check one integer per request (along with the request's own query).
+    (
+        5,
+        None,
+        "CREATE TABLE catalogue_version (
+            one INTEGER PRIMARY KEY CHECK (one = 1),
+            version INTEGER NOT NULL
+        );
+        INSERT INTO catalogue_version (one, version) VALUES (1, 1)",
+    ),
+    // Plan versions: their targets, who drafted them and the review.
+    (
+        6,
+        None,
+        "ALTER TABLE plans ADD COLUMN targets TEXT NOT NULL DEFAULT '[]';
+        ALTER TABLE plans ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
+        ALTER TABLE plans ADD COLUMN updated_at TEXT NOT NULL DEFAULT '';
+        ALTER TABLE plans ADD COLUMN reviewed_by TEXT;
+        ALTER TABLE plans ADD COLUMN reviewed_at TEXT;
+        ALTER TABLE plans ADD COLUMN comment TEXT;
+        CREATE INDEX plans_unit ON plans(unit, kind, name, version)",
     ),
 ];
 
@@ -279,6 +304,25 @@ pub struct IndicatorRow {
 type SeriesByIndicator = BTreeMap<String, Vec<(i32, f64, String)>>;
 type TargetsByIndicator = BTreeMap<String, Vec<(i32, f64)>>;
 
+/// [`indicator_row`] for every indicator of `catalogue`, in its order.
+fn indicator_rows(
+    catalogue: &Catalogue,
+    series: &SeriesByIndicator,
+    targets: &TargetsByIndicator,
+    year: i32,
+    today: (i32, u32, u32),
+) -> Vec<IndicatorRow> {
+    catalogue
+        .indicators
+        .iter()
+        .map(|ind| {
+            let s = series.get(&ind.code).map_or(&[][..], Vec::as_slice);
+            let t = targets.get(&ind.code).map_or(&[][..], Vec::as_slice);
+            indicator_row(ind, s, t, year, today)
+        })
+        .collect()
+}
+
 /// The state of `ind` in `year` from its series (year, value, status) and targets (year, value).
 fn indicator_row(
     ind: &Indicator,
@@ -369,9 +413,9 @@ pub struct InitReport {
 /// The monitoring network over a storage backend.
 pub struct Monitor<B: Backend> {
     db: B,
-    /// The catalogue as last parsed, with the stored definitions it was parsed from (reads
-    /// compare the text and parse again only when another process changed it).
-    catalogue_cache: std::sync::Mutex<Option<(Vec<String>, Catalogue)>>,
+    /// The catalogue as last parsed, with the `catalogue_version` it was read at (reads compare
+    /// the version and read the definitions again only when some process changed them).
+    catalogue_cache: std::sync::Mutex<Option<(i64, Arc<Catalogue>)>>,
 }
 
 fn unit_from(r: &Row) -> Result<Unit> {
@@ -472,6 +516,7 @@ impl<B: Backend> Monitor<B> {
                     &[(&i.code).into(), def.into(), (k as i64).into()],
                 )?;
             }
+            tx.exec("UPDATE catalogue_version SET version = version + 1 WHERE one = 1", &[])?;
             let codes: Vec<&str> = catalogue.indicators.iter().map(|i| i.code.as_str()).collect();
             append_audit(
                 tx,
@@ -508,28 +553,40 @@ impl<B: Backend> Monitor<B> {
 
     /// The indicator catalogue stored at init.
     pub fn catalogue(&self) -> Result<Catalogue> {
-        self.read(|tx| self.catalogue_in(tx))
+        self.read(|tx| self.catalogue_in(tx)).map(|c| (*c).clone())
     }
 
-    fn catalogue_in(&self, tx: &mut dyn Tx) -> Result<Catalogue> {
-        let defs: Vec<String> = tx
-            .query("SELECT definition FROM indicators ORDER BY position, code", &[])?
-            .iter()
-            .map(|r| r[0].text())
-            .collect();
-        let mut cache = self.catalogue_cache.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((d, c)) = cache.as_ref()
-            && *d == defs
-        {
-            return Ok(c.clone());
+    /// The catalogue as of `tx`'s snapshot (parsed again only when its version moved).
+    fn catalogue_in(&self, tx: &mut dyn Tx) -> Result<Arc<Catalogue>> {
+        let version = tx
+            .query("SELECT version FROM catalogue_version WHERE one = 1", &[])?
+            .first()
+            .and_then(|r| r[0].as_i64())
+            .ok_or_else(|| MonitorError::Storage("catalogue_version has no row".into()))?;
+        if let Some(c) = self.cached_catalogue(version) {
+            return Ok(c);
         }
         let mut indicators = Vec::new();
-        for d in &defs {
-            indicators.push(serde_json::from_str(d).map_err(backend::storage)?);
+        for r in tx.query("SELECT definition FROM indicators ORDER BY position, code", &[])? {
+            indicators.push(serde_json::from_str(&r[0].text()).map_err(backend::storage)?);
         }
-        let c = Catalogue { indicators };
-        *cache = Some((defs, c.clone()));
+        let c = Arc::new(Catalogue { indicators });
+        *self.catalogue_cache.lock().unwrap_or_else(|p| p.into_inner()) = Some((version, c.clone()));
         Ok(c)
+    }
+
+    fn cached_catalogue(&self, version: i64) -> Option<Arc<Catalogue>> {
+        let cache = self.catalogue_cache.lock().unwrap_or_else(|p| p.into_inner());
+        cache.as_ref().filter(|(v, _)| *v == version).map(|(_, c)| c.clone())
+    }
+
+    /// The catalogue at `version` (seen by a single-statement read): the cached one, else read
+    /// afresh (then at its current version, which a concurrent change may have moved on).
+    fn catalogue_at(&self, version: i64) -> Result<Arc<Catalogue>> {
+        match self.cached_catalogue(version) {
+            Some(c) => Ok(c),
+            None => self.read(|tx| self.catalogue_in(tx)),
+        }
     }
 
     fn indicator(tx: &mut dyn Tx, code: &str) -> Result<Indicator> {
@@ -681,24 +738,25 @@ impl<B: Backend> Monitor<B> {
     }
 
     /// The user holding API `token`.
+    /// One statement (every request with a token starts here): an API token of a user, or
+    /// a live session's.
     pub fn authenticate(&self, token: &str) -> Result<Principal> {
-        let h = sha256_hex(token);
-        self.read(|tx| {
-            let mut rows = tx.query(
-                "SELECT name, unit, role FROM users WHERE token_hash = $1",
-                &[(&h).into()],
-            )?;
-            if rows.is_empty() {
-                rows = tx.query(
-                    "SELECT u.name, u.unit, u.role FROM sessions s JOIN users u ON u.name = s.name
-                     WHERE s.token_hash = $1 AND s.expires_at > $2",
-                    &[(&h).into(), now_utc().into()],
-                )?;
-            }
-            let r = rows
-                .first()
-                .ok_or_else(|| MonitorError::Forbidden("unknown or expired token".into()))?;
-            Self::principal_from(tx, r)
+        let rows = self.db.read_statement(
+            "SELECT u.name, u.role, n.code, n.path FROM users u JOIN units n ON n.code = u.unit
+             WHERE u.token_hash = $1
+             UNION ALL
+             SELECT u.name, u.role, n.code, n.path FROM sessions s JOIN users u ON u.name = s.name
+             JOIN units n ON n.code = u.unit WHERE s.token_hash = $1 AND s.expires_at > $2",
+            &[sha256_hex(token).into(), now_utc().into()],
+        )?;
+        let r = rows
+            .first()
+            .ok_or_else(|| MonitorError::Forbidden("unknown or expired token".into()))?;
+        Ok(Principal::User {
+            name: r[0].text(),
+            role: Role::parse(&r[1].text()).ok_or_else(|| MonitorError::Storage("bad role".into()))?,
+            unit: r[2].text(),
+            unit_path: r[3].text(),
         })
     }
 
@@ -989,11 +1047,54 @@ impl<B: Backend> Monitor<B> {
         year: i32,
         today: (i32, u32, u32),
     ) -> Result<Vec<IndicatorRow>> {
-        self.read(|tx| {
-            let catalogue = self.catalogue_in(tx)?;
-            let u = Self::unit_in(tx, unit)?;
-            Self::indicators_in(tx, by, &u, year, today, &catalogue)
-        })
+        // One statement, so one snapshot without a transaction: the unit with the catalogue
+        // version (kind 0), its observations (1) and its targets (2).
+        let rows = self.db.read_statement(
+            "SELECT 0, code, name, parent, path, level, (SELECT version FROM catalogue_version WHERE one = 1),
+                    CAST(NULL AS DOUBLE PRECISION)
+               FROM units WHERE code = $1
+             UNION ALL
+             SELECT 1, indicator, status, NULL, NULL, year, NULL, value FROM observations WHERE unit = $1
+             UNION ALL
+             SELECT 2, indicator, NULL, NULL, NULL, year, NULL, value FROM targets WHERE unit = $1",
+            &[unit.into()],
+        )?;
+        let head = rows
+            .iter()
+            .find(|r| r[0].as_i64() == Some(0))
+            .ok_or_else(|| MonitorError::NotFound(format!("unit {unit}")))?;
+        let u = unit_from(&vec![
+            head[1].clone(),
+            head[2].clone(),
+            head[5].clone(),
+            head[3].clone(),
+            head[4].clone(),
+        ])?;
+        let catalogue = self.catalogue_at(head[6].as_i64().unwrap_or(-1))?;
+        let see_all = by.allows(Action::ReadUnpublished, &u.path);
+        let mut series: SeriesByIndicator = BTreeMap::new();
+        let mut targets: TargetsByIndicator = BTreeMap::new();
+        for r in &rows {
+            let (ind, y, v) = (
+                r[1].text(),
+                r[5].as_i64().unwrap_or(0) as i32,
+                r[7].as_f64().unwrap_or(f64::NAN),
+            );
+            match r[0].as_i64() {
+                Some(1) if see_all || r[2].as_str() == Some("published") => {
+                    series.entry(ind).or_default().push((y, v, r[2].text()))
+                }
+                Some(2) => targets.entry(ind).or_default().push((y, v)),
+                _ => {}
+            }
+        }
+        for s in series.values_mut() {
+            s.sort_by_key(|o| o.0);
+        }
+        for t in targets.values_mut() {
+            t.sort_by_key(|o| o.0);
+        }
+        Ok(indicator_rows(&catalogue, &series, &targets, year, today))
     }
 
     /// Values of every indicator at `u` that `by` may see, and its targets, in two queries:
@@ -1035,15 +1136,7 @@ impl<B: Backend> Monitor<B> {
         catalogue: &Catalogue,
     ) -> Result<Vec<IndicatorRow>> {
         let (series, targets) = Self::unit_data(tx, by, u)?;
-        Ok(catalogue
-            .indicators
-            .iter()
-            .map(|ind| {
-                let s = series.get(&ind.code).map_or(&[][..], Vec::as_slice);
-                let t = targets.get(&ind.code).map_or(&[][..], Vec::as_slice);
-                indicator_row(ind, s, t, year, today)
-            })
-            .collect())
+        Ok(indicator_rows(catalogue, &series, &targets, year, today))
     }
 
     /// The observations `by` may see and the targets of `indicator` at `unit`, by year.

@@ -15,7 +15,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use postgres::types::{IsNull, ToSql, Type, to_sql_checked};
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, GenericClient, NoTls, Statement};
 
 use super::backend::{Backend, Dialect, Row, Tx, Value, storage};
 use crate::Result;
@@ -102,29 +102,35 @@ struct PgTx<'a, 'b> {
     statements: &'a mut HashMap<String, Statement>,
 }
 
-impl PgTx<'_, '_> {
-    fn statement(&mut self, sql: &str) -> Result<Statement> {
-        if let Some(s) = self.statements.get(sql) {
-            return Ok(s.clone());
-        }
-        let s = self.tx.prepare(sql).map_err(storage)?;
-        self.statements.insert(sql.to_string(), s.clone());
-        Ok(s)
+/// `sql` prepared on `client`, from the connection's cache when it was prepared before.
+fn prepared(
+    client: &mut impl GenericClient,
+    statements: &mut HashMap<String, Statement>,
+    sql: &str,
+) -> Result<Statement> {
+    if let Some(s) = statements.get(sql) {
+        return Ok(s.clone());
     }
+    let s = client.prepare(sql).map_err(storage)?;
+    statements.insert(sql.to_string(), s.clone());
+    Ok(s)
+}
+
+fn rows_of(rows: &[postgres::Row]) -> Result<Vec<Row>> {
+    rows.iter()
+        .map(|r| (0..r.len()).map(|k| value_at(r, k)).collect())
+        .collect()
 }
 
 impl Tx for PgTx<'_, '_> {
     fn exec(&mut self, sql: &str, p: &[Value]) -> Result<u64> {
-        let st = self.statement(sql)?;
+        let st = prepared(&mut self.tx, self.statements, sql)?;
         self.tx.execute(&st, &params(p)).map_err(storage)
     }
 
     fn query(&mut self, sql: &str, p: &[Value]) -> Result<Vec<Row>> {
-        let st = self.statement(sql)?;
-        let rows = self.tx.query(&st, &params(p)).map_err(storage)?;
-        rows.iter()
-            .map(|r| (0..r.len()).map(|k| value_at(r, k)).collect())
-            .collect()
+        let st = prepared(&mut self.tx, self.statements, sql)?;
+        rows_of(&self.tx.query(&st, &params(p)).map_err(storage)?)
     }
 }
 
@@ -213,6 +219,18 @@ impl Backend for Postgres {
         let mut t = PgTx { tx, statements };
         f(&mut t)?;
         t.tx.commit().map_err(storage)
+    }
+
+    fn connections(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// In autocommit: the statement is its own snapshot; one round trip once prepared.
+    fn read_statement(&self, sql: &str, p: &[Value]) -> Result<Vec<Row>> {
+        let mut guard = self.conn()?;
+        let Conn { client, statements } = &mut *guard;
+        let st = prepared(client, statements, sql)?;
+        rows_of(&client.query(&st, &params(p)).map_err(storage)?)
     }
 }
 

@@ -114,6 +114,11 @@ impl Backend for Sqlite {
         t.commit().map_err(storage)
     }
 
+    /// The readers and the writer.
+    fn connections(&self) -> usize {
+        self.readers.len() + 1
+    }
+
     fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
         let k = self.next.fetch_add(1, Ordering::Relaxed) % self.readers.len();
         let mut c = self.readers[k]

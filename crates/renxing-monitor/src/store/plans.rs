@@ -1,0 +1,320 @@
+//! Plan versions in the store: drafting, editing, submission and review (see [`crate::plan`]
+//! for the workflow and who may do what). Every change is one transaction with its audit
+//! record; approval writes the version's targets in the same transaction.
+
+use super::backend::{Backend, Row, Tx, storage};
+use super::{Monitor, append_audit, now_utc};
+use crate::access::{Action, Principal};
+use crate::plan::{Decision, Plan, PlanIn, PlanKind, PlanStatus};
+use crate::{MonitorError, Result};
+
+const PLAN_COLS: &str = "id, unit, kind, name, period_start, period_end, version, status, targets, created_by, \
+                         updated_at, reviewed_by, reviewed_at, comment";
+
+fn plan_from(r: &Row) -> Result<Plan> {
+    let bad = |what: &str| MonitorError::Storage(format!("plan {}: bad {what}", r[0].as_i64().unwrap_or(-1)));
+    Ok(Plan {
+        id: r[0].as_i64().ok_or_else(|| bad("id"))?,
+        unit: r[1].text(),
+        kind: PlanKind::parse(&r[2].text()).ok_or_else(|| bad("kind"))?,
+        name: r[3].text(),
+        period_start: r[4].as_i64().unwrap_or(0) as i32,
+        period_end: r[5].as_i64().unwrap_or(0) as i32,
+        version: r[6].as_i64().unwrap_or(0),
+        status: PlanStatus::parse(&r[7].text()).ok_or_else(|| bad("status"))?,
+        targets: serde_json::from_str(&r[8].text()).map_err(storage)?,
+        created_by: r[9].text(),
+        updated_at: r[10].text(),
+        reviewed_by: r[11].as_str().map(str::to_string),
+        reviewed_at: r[12].as_str().map(str::to_string),
+        comment: r[13].as_str().map(str::to_string),
+    })
+}
+
+impl<B: Backend> Monitor<B> {
+    /// The plan version `id` and the path of its unit.
+    fn plan_in(tx: &mut dyn Tx, id: i64) -> Result<(Plan, String)> {
+        let rows = tx.query(&format!("SELECT {PLAN_COLS} FROM plans WHERE id = $1"), &[id.into()])?;
+        let p = plan_from(
+            rows.first()
+                .ok_or_else(|| MonitorError::NotFound(format!("plan {id}")))?,
+        )?;
+        let path = Self::unit_in(tx, &p.unit)?.path;
+        Ok((p, path))
+    }
+
+    /// The checks of [`PlanIn::check`] and that every target's indicator is in the catalogue.
+    fn check_plan(tx: &mut dyn Tx, p: &PlanIn) -> Result<()> {
+        p.check()?;
+        for (k, t) in p.targets.iter().enumerate() {
+            Self::indicator(tx, &t.indicator).map_err(|_| {
+                MonitorError::invalid(
+                    format!("targets[{k}].indicator"),
+                    format!("unknown indicator {:?}", t.indicator),
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Draft a plan for `unit`: version 1 of a new plan, or the next version of an approved
+    /// one with the same kind and name (refused while an earlier version is still a draft or
+    /// submitted).
+    pub fn create_plan(&self, by: &Principal, unit: &str, p: &PlanIn) -> Result<Plan> {
+        self.write(|tx| {
+            let u = Self::unit_in(tx, unit)?;
+            if !by.allows(Action::Submit, &u.path) {
+                return Err(MonitorError::Forbidden(format!(
+                    "{} may not draft plans of {unit}",
+                    by.name()
+                )));
+            }
+            Self::check_plan(tx, p)?;
+            let name = p.name.trim();
+            let earlier = tx.query(
+                "SELECT id, version, status FROM plans WHERE unit = $1 AND kind = $2 AND name = $3 ORDER BY version",
+                &[unit.into(), p.kind.as_str().into(), name.into()],
+            )?;
+            if let Some(open) = earlier
+                .iter()
+                .find(|r| matches!(r[2].as_str(), Some("draft" | "submitted")))
+            {
+                return Err(MonitorError::Conflict(format!(
+                    "plan {name:?} of {unit} has version {} ({}) still open: edit or review it (plan {})",
+                    open[1].as_i64().unwrap_or(0),
+                    open[2].text(),
+                    open[0].as_i64().unwrap_or(0)
+                )));
+            }
+            let version = earlier.last().and_then(|r| r[1].as_i64()).unwrap_or(0) + 1;
+            let now = now_utc();
+            let id = tx
+                .query(
+                    "INSERT INTO plans (unit, kind, name, period_start, period_end, status, version, targets,
+                     created_by, updated_at) VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8, $9) RETURNING id",
+                    &[
+                        unit.into(),
+                        p.kind.as_str().into(),
+                        name.into(),
+                        p.period_start.into(),
+                        p.period_end.into(),
+                        version.into(),
+                        serde_json::to_string(&p.targets).map_err(storage)?.into(),
+                        by.name().into(),
+                        now.into(),
+                    ],
+                )?
+                .first()
+                .and_then(|r| r[0].as_i64())
+                .ok_or_else(|| MonitorError::Storage("plan insert returned no id".into()))?;
+            append_audit(
+                tx,
+                by.name(),
+                "create_plan",
+                &format!("plan {id}"),
+                &serde_json::json!({ "unit": unit, "kind": p.kind, "name": name, "version": version,
+                                     "period": [p.period_start, p.period_end], "targets": p.targets }),
+            )?;
+            Ok(Self::plan_in(tx, id)?.0)
+        })
+    }
+
+    /// Replace the content of draft `id` (a later version keeps its plan's kind and name).
+    pub fn update_plan(&self, by: &Principal, id: i64, p: &PlanIn) -> Result<Plan> {
+        self.write(|tx| {
+            let (old, path) = Self::plan_in(tx, id)?;
+            if !by.allows(Action::Submit, &path) {
+                return Err(MonitorError::Forbidden(format!("{} may not edit plan {id}", by.name())));
+            }
+            if old.status != PlanStatus::Draft {
+                return Err(MonitorError::Conflict(format!(
+                    "plan {id} is {}: only a draft can be edited",
+                    old.status.as_str()
+                )));
+            }
+            Self::check_plan(tx, p)?;
+            let name = p.name.trim();
+            if old.version > 1 && (p.kind != old.kind || name != old.name) {
+                return Err(MonitorError::invalid(
+                    if p.kind != old.kind { "kind" } else { "name" },
+                    format!(
+                        "version {} revises {:?} ({}): kind and name stay",
+                        old.version,
+                        old.name,
+                        old.kind.as_str()
+                    ),
+                ));
+            }
+            tx.exec(
+                "UPDATE plans SET kind = $1, name = $2, period_start = $3, period_end = $4, targets = $5,
+                 updated_at = $6 WHERE id = $7",
+                &[
+                    p.kind.as_str().into(),
+                    name.into(),
+                    p.period_start.into(),
+                    p.period_end.into(),
+                    serde_json::to_string(&p.targets).map_err(storage)?.into(),
+                    now_utc().into(),
+                    id.into(),
+                ],
+            )?;
+            append_audit(
+                tx,
+                by.name(),
+                "edit_plan",
+                &format!("plan {id}"),
+                &serde_json::json!({ "kind": p.kind, "name": name, "period": [p.period_start, p.period_end],
+                                     "targets": p.targets }),
+            )?;
+            Ok(Self::plan_in(tx, id)?.0)
+        })
+    }
+
+    /// Hand draft `id` to the level above for review.
+    pub fn submit_plan(&self, by: &Principal, id: i64) -> Result<Plan> {
+        self.write(|tx| {
+            let (p, path) = Self::plan_in(tx, id)?;
+            if !by.allows(Action::Submit, &path) {
+                return Err(MonitorError::Forbidden(format!(
+                    "{} may not submit plan {id}",
+                    by.name()
+                )));
+            }
+            if p.status != PlanStatus::Draft {
+                return Err(MonitorError::Conflict(format!(
+                    "plan {id} is {}: only a draft can be submitted",
+                    p.status.as_str()
+                )));
+            }
+            tx.exec(
+                "UPDATE plans SET status = 'submitted', updated_at = $1 WHERE id = $2",
+                &[now_utc().into(), id.into()],
+            )?;
+            append_audit(
+                tx,
+                by.name(),
+                "submit_plan",
+                &format!("plan {id}"),
+                &serde_json::json!({}),
+            )?;
+            Ok(Self::plan_in(tx, id)?.0)
+        })
+    }
+
+    /// Approve submitted version `id` (its targets become the unit's, the plan's previously
+    /// approved version is superseded) or send it back to draft with `comment` (required then).
+    pub fn review_plan(&self, by: &Principal, id: i64, decision: Decision, comment: Option<&str>) -> Result<Plan> {
+        let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+        self.write(|tx| {
+            let (p, path) = Self::plan_in(tx, id)?;
+            if !by.allows(Action::Approve, &path) {
+                return Err(MonitorError::Forbidden(format!(
+                    "{} may not review plan {id} (a reviewer of a unit above {} reviews it)",
+                    by.name(),
+                    p.unit
+                )));
+            }
+            if p.status != PlanStatus::Submitted {
+                return Err(MonitorError::Conflict(format!(
+                    "plan {id} is {}: only a submitted plan can be reviewed",
+                    p.status.as_str()
+                )));
+            }
+            let now = now_utc();
+            match decision {
+                Decision::Reject => {
+                    let Some(c) = comment else {
+                        return Err(MonitorError::invalid("comment", "say why the plan goes back"));
+                    };
+                    tx.exec(
+                        "UPDATE plans SET status = 'draft', reviewed_by = $1, reviewed_at = $2, comment = $3,
+                         updated_at = $2 WHERE id = $4",
+                        &[by.name().into(), (&now).into(), c.into(), id.into()],
+                    )?;
+                    append_audit(
+                        tx,
+                        by.name(),
+                        "reject_plan",
+                        &format!("plan {id}"),
+                        &serde_json::json!({ "comment": c }),
+                    )?;
+                }
+                Decision::Approve => {
+                    tx.exec(
+                        "UPDATE plans SET status = 'superseded', updated_at = $1
+                         WHERE unit = $2 AND kind = $3 AND name = $4 AND status = 'approved'",
+                        &[(&now).into(), (&p.unit).into(), p.kind.as_str().into(), (&p.name).into()],
+                    )?;
+                    tx.exec(
+                        "UPDATE plans SET status = 'approved', reviewed_by = $1, reviewed_at = $2, comment = $3,
+                         updated_at = $2 WHERE id = $4",
+                        &[by.name().into(), (&now).into(), comment.into(), id.into()],
+                    )?;
+                    append_audit(
+                        tx,
+                        by.name(),
+                        "approve_plan",
+                        &format!("plan {id}"),
+                        &serde_json::json!({ "version": p.version, "targets": p.targets.len() }),
+                    )?;
+                    let basis = p.basis();
+                    for t in &p.targets {
+                        tx.exec(
+                            "INSERT INTO targets (unit, indicator, year, value, basis, set_by) VALUES ($1, $2, $3, $4, $5, $6)
+                             ON CONFLICT (unit, indicator, year) DO UPDATE SET value = excluded.value,
+                             basis = excluded.basis, set_by = excluded.set_by",
+                            &[
+                                (&p.unit).into(),
+                                (&t.indicator).into(),
+                                t.year.into(),
+                                t.value.into(),
+                                (&basis).into(),
+                                by.name().into(),
+                            ],
+                        )?;
+                        append_audit(
+                            tx,
+                            by.name(),
+                            "set_target",
+                            &format!("target {}/{}/{}", p.unit, t.indicator, t.year),
+                            &serde_json::json!({ "value": t.value, "basis": basis }),
+                        )?;
+                    }
+                }
+            }
+            Ok(Self::plan_in(tx, id)?.0)
+        })
+    }
+
+    /// The plan versions of `unit` that `by` may see (the public: approved and superseded),
+    /// by kind, name and version.
+    pub fn plans(&self, by: &Principal, unit: &str) -> Result<Vec<Plan>> {
+        self.read(|tx| {
+            let u = Self::unit_in(tx, unit)?;
+            let see_all = by.allows(Action::ReadUnpublished, &u.path);
+            let mut out = Vec::new();
+            for r in tx.query(
+                &format!("SELECT {PLAN_COLS} FROM plans WHERE unit = $1 ORDER BY kind, name, version"),
+                &[unit.into()],
+            )? {
+                let p = plan_from(&r)?;
+                if see_all || p.status.public() {
+                    out.push(p);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Plan version `id`, if `by` may see it (not found otherwise).
+    pub fn plan(&self, by: &Principal, id: i64) -> Result<Plan> {
+        self.read(|tx| {
+            let (p, path) = Self::plan_in(tx, id)?;
+            if p.status.public() || by.allows(Action::ReadUnpublished, &path) {
+                Ok(p)
+            } else {
+                Err(MonitorError::NotFound(format!("plan {id}")))
+            }
+        })
+    }
+}
