@@ -42,6 +42,9 @@ pub enum MonitorError {
     NotFound(String),
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// A token that is unknown or expired.
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(String),
     /// A request the current state does not allow (a plan that is no longer a draft, …).
     #[error("conflict: {0}")]
     Conflict(String),

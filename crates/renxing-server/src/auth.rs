@@ -57,14 +57,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
     }
 }
 
-/// A store error of authentication as the client should see it: an unknown token is 401.
-pub(crate) fn token_refused(e: ApiError) -> ApiError {
-    match e.status.as_u16() {
-        403 => ApiError::unauthorized("unknown or expired token"),
-        _ => e,
-    }
-}
-
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
@@ -76,10 +68,7 @@ impl FromRequestParts<AppState> for Caller {
             });
         };
         let t = token.clone();
-        let principal = state
-            .blocking(move |m| m.authenticate(&t))
-            .await
-            .map_err(token_refused)?;
+        let principal = state.blocking(move |m| m.authenticate(&t)).await?;
         Ok(Caller {
             principal,
             token: Some(token),

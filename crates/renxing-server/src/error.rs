@@ -51,6 +51,7 @@ impl From<MonitorError> for ApiError {
             MonitorError::Input { file, message } => ApiError::field("body", format!("{file}: {message}")),
             MonitorError::NotFound(what) => ApiError::new(StatusCode::NOT_FOUND, format!("not found: {what}")),
             MonitorError::Forbidden(why) => ApiError::new(StatusCode::FORBIDDEN, why),
+            MonitorError::Unauthenticated(why) => ApiError::unauthorized(why),
             MonitorError::Conflict(why) => ApiError::new(StatusCode::CONFLICT, why),
             MonitorError::Storage(why) => {
                 eprintln!("renxing serve: storage error: {why}");

@@ -99,22 +99,14 @@ impl AppState {
         bearer: auth::Bearer,
         f: impl FnOnce(&AnyMonitor, &renxing_monitor::access::Principal) -> renxing_monitor::Result<T> + Send + 'static,
     ) -> ApiResult<T> {
-        use renxing_monitor::MonitorError;
-        // Authentication failures travel out of the call apart from `f`'s own errors.
-        let out = self
-            .blocking(move |m| {
-                let by = match &bearer.0 {
-                    None => renxing_monitor::access::Principal::Public,
-                    Some(t) => match m.authenticate(t) {
-                        Ok(p) => p,
-                        Err(MonitorError::Forbidden(_)) => return Ok(Err(())),
-                        Err(e) => return Err(e),
-                    },
-                };
-                f(m, &by).map(Ok)
-            })
-            .await?;
-        out.map_err(|()| ApiError::unauthorized("unknown or expired token"))
+        self.blocking(move |m| {
+            let by = match &bearer.0 {
+                None => renxing_monitor::access::Principal::Public,
+                Some(t) => m.authenticate(t)?,
+            };
+            f(m, &by)
+        })
+        .await
     }
 
     fn today(&self) -> (i32, u32, u32) {

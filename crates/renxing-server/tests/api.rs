@@ -149,6 +149,7 @@ fn suite(h: &Henan, url: &str) {
     assert_eq!(st, StatusCode::OK);
     assert_eq!(zz["name"], "郑州市");
     assert_eq!(zz["children"].as_array().unwrap().len(), 12);
+    assert_eq!(zz["has_boundary"], true);
     let anc: Vec<&str> = zz["ancestors"]
         .as_array()
         .unwrap()
@@ -431,6 +432,14 @@ fn suite(h: &Henan, url: &str) {
     let session = r["token"].as_str().unwrap().to_string();
     assert_eq!(s.get("/api/me", Some(&session)).1["unit"], "410102");
     assert_eq!(s.get("/api/me", None).1, json!({ "public": true }));
+    // The session reads the county's unpublished 2023 value; the public does not.
+    let zy2023 = "/api/units/410102/indicators?year=2023";
+    assert_eq!(
+        value_of(&s.get(zy2023, Some(&session)).1, "resident_population"),
+        Some(104.5)
+    );
+    assert_eq!(value_of(&s.get(zy2023, None).1, "resident_population"), None);
+    assert_eq!(s.get(zy2023, Some("not-a-token")).0, StatusCode::UNAUTHORIZED);
     for _ in 0..3 {
         let (st, _) = s.send(
             "POST",
@@ -459,6 +468,7 @@ fn suite(h: &Henan, url: &str) {
         StatusCode::UNAUTHORIZED,
         "session ended"
     );
+    assert_eq!(s.get(zy2023, Some(&session)).0, StatusCode::UNAUTHORIZED);
 
     // Exports: CSV of what the caller may see; GeoPackage of the city's units.
     let csv_out = s
@@ -523,6 +533,11 @@ fn suite(h: &Henan, url: &str) {
     assert_eq!(town.len(), 9, "{zy}");
     let (st, t) = s.get(&format!("/api/units/{town}"), None);
     assert_eq!((st, t["level"].as_str()), (StatusCode::OK, Some("township")), "{t}");
+    assert_eq!(
+        (t["has_boundary"].as_bool(), t["ancestors"].as_array().map(Vec::len)),
+        (Some(false), Some(4)),
+        "{t}"
+    );
 
     // Plans: the county drafts (example targets), the city reviews; approval sets the targets.
     let plan = json!({ "kind": "special", "name": "应急避难场所专项规划（测试示例）", "period_start": 2021,

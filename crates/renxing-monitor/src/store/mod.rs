@@ -403,6 +403,18 @@ pub struct UnitWarning {
     pub warning: warning::Warning,
 }
 
+/// A unit with its children and ancestors ([`Monitor::unit_family`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitFamily {
+    /// The unit, its boundary left out.
+    pub unit: Unit,
+    pub has_boundary: bool,
+    /// By code.
+    pub children: Vec<Unit>,
+    /// From the top down.
+    pub ancestors: Vec<Unit>,
+}
+
 /// Counts written by [`Monitor::init`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct InitReport {
@@ -431,6 +443,41 @@ fn unit_from(r: &Row) -> Result<Unit> {
 }
 
 const UNIT_COLS: &str = "code, name, level, parent, path";
+
+/// A unit's indicator data in one statement, so one snapshot without a transaction: the unit
+/// with the catalogue version (kind 0), its observations (1) and its targets (2), in columns
+/// (kind, text, text, text, text, integer, integer, double).
+const INDICATORS_SQL: &str = "SELECT 0, code, name, parent, path, level,
+        (SELECT version FROM catalogue_version WHERE one = 1), CAST(NULL AS DOUBLE PRECISION)
+       FROM units WHERE code = $1
+     UNION ALL
+     SELECT 1, indicator, status, NULL, NULL, year, NULL, value FROM observations WHERE unit = $1
+     UNION ALL
+     SELECT 2, indicator, NULL, NULL, NULL, year, NULL, value FROM targets WHERE unit = $1";
+
+/// The holder of a token: (name, role, unit code, unit path), between the columns `lead` and
+/// `tail`, of the user whose API token hashes to parameter `$hash`, or whose session does and
+/// is live at parameter `$now`.
+fn token_holder_sql(lead: &str, tail: &str, hash: usize, now: usize) -> String {
+    format!(
+        "SELECT {lead}u.name, u.role, n.code, n.path{tail} FROM users u JOIN units n ON n.code = u.unit
+         WHERE u.token_hash = ${hash}
+         UNION ALL
+         SELECT {lead}u.name, u.role, n.code, n.path{tail} FROM sessions s JOIN users u ON u.name = s.name
+         JOIN units n ON n.code = u.unit WHERE s.token_hash = ${hash} AND s.expires_at > ${now}"
+    )
+}
+
+/// The principal of a (name, role, unit code, unit path) row of [`token_holder_sql`].
+fn principal_of(r: Option<&[Value]>) -> Result<Principal> {
+    let r = r.ok_or_else(|| MonitorError::Unauthenticated("unknown or expired token".into()))?;
+    Ok(Principal::User {
+        name: r[0].text(),
+        role: Role::parse(&r[1].text()).ok_or_else(|| MonitorError::Storage("bad role".into()))?,
+        unit: r[2].text(),
+        unit_path: r[3].text(),
+    })
+}
 
 impl<B: Backend> Monitor<B> {
     /// Open the store, applying any migration not applied yet.
@@ -620,15 +667,50 @@ impl<B: Backend> Monitor<B> {
         self.read(|tx| Self::unit_row(tx, code, true))
     }
 
-    /// The units above `code`, from the top down.
-    pub fn ancestors(&self, code: &str) -> Result<Vec<Unit>> {
-        self.read(|tx| {
-            let u = Self::unit_in(tx, code)?;
-            let mut out = Vec::new();
-            for c in u.path.split('/').filter(|c| *c != u.code) {
-                out.push(Self::unit_in(tx, c)?);
+    /// A unit (without its boundary) with whether it has one, its children by code and its
+    /// ancestors from the top: two statements, for the unit pages of a busy server.
+    pub fn unit_family(&self, code: &str) -> Result<UnitFamily> {
+        let rows = self.db.read_statement(
+            &format!(
+                "SELECT 0, {UNIT_COLS}, geometry IS NOT NULL FROM units WHERE code = $1
+                 UNION ALL
+                 SELECT 1, {UNIT_COLS}, geometry IS NOT NULL FROM units WHERE parent = $1
+                 ORDER BY 1, 2"
+            ),
+            &[code.into()],
+        )?;
+        let head = rows
+            .first()
+            .filter(|r| r[0].as_i64() == Some(0))
+            .ok_or_else(|| MonitorError::NotFound(format!("unit {code}")))?;
+        let unit = unit_from(&head[1..6].to_vec())?;
+        let has_boundary = head[6].as_i64() == Some(1);
+        let children = rows[1..]
+            .iter()
+            .map(|r| unit_from(&r[1..6].to_vec()))
+            .collect::<Result<Vec<_>>>()?;
+        let above: Vec<Value> = unit
+            .path
+            .split('/')
+            .filter(|c| *c != unit.code)
+            .map(Value::from)
+            .collect();
+        let mut ancestors = Vec::new();
+        if !above.is_empty() {
+            let marks: Vec<String> = (1..=above.len()).map(|k| format!("${k}")).collect();
+            for r in self.db.read_statement(
+                &format!("SELECT {UNIT_COLS} FROM units WHERE code IN ({})", marks.join(", ")),
+                &above,
+            )? {
+                ancestors.push(unit_from(&r)?);
             }
-            Ok(out)
+            ancestors.sort_by_key(|u| u.level);
+        }
+        Ok(UnitFamily {
+            unit,
+            has_boundary,
+            children,
+            ancestors,
         })
     }
 
@@ -737,27 +819,14 @@ impl<B: Backend> Monitor<B> {
         })
     }
 
-    /// The user holding API `token`.
-    /// One statement (every request with a token starts here): an API token of a user, or
-    /// a live session's.
+    /// The user holding API `token` (a user's API token, or a live session's), in one
+    /// statement: every request with a token starts here.
     pub fn authenticate(&self, token: &str) -> Result<Principal> {
         let rows = self.db.read_statement(
-            "SELECT u.name, u.role, n.code, n.path FROM users u JOIN units n ON n.code = u.unit
-             WHERE u.token_hash = $1
-             UNION ALL
-             SELECT u.name, u.role, n.code, n.path FROM sessions s JOIN users u ON u.name = s.name
-             JOIN units n ON n.code = u.unit WHERE s.token_hash = $1 AND s.expires_at > $2",
+            &token_holder_sql("", "", 1, 2),
             &[sha256_hex(token).into(), now_utc().into()],
         )?;
-        let r = rows
-            .first()
-            .ok_or_else(|| MonitorError::Forbidden("unknown or expired token".into()))?;
-        Ok(Principal::User {
-            name: r[0].text(),
-            role: Role::parse(&r[1].text()).ok_or_else(|| MonitorError::Storage("bad role".into()))?,
-            unit: r[2].text(),
-            unit_path: r[3].text(),
-        })
+        principal_of(rows.first().map(Vec::as_slice))
     }
 
     /// Log `name` in with `password`: a session token valid for [`SESSION_HOURS`] (expired
@@ -1047,18 +1116,47 @@ impl<B: Backend> Monitor<B> {
         year: i32,
         today: (i32, u32, u32),
     ) -> Result<Vec<IndicatorRow>> {
-        // One statement, so one snapshot without a transaction: the unit with the catalogue
-        // version (kind 0), its observations (1) and its targets (2).
+        let rows = self.db.read_statement(INDICATORS_SQL, &[unit.into()])?;
+        self.indicators_from(by, unit, &rows, year, today)
+    }
+
+    /// [`Monitor::indicators`] as the holder of `token` (the public without one), the token
+    /// checked in the same statement; [`MonitorError::Unauthenticated`] if it is unknown or
+    /// expired. The caller is returned with the rows.
+    pub fn indicators_as(
+        &self,
+        token: Option<&str>,
+        unit: &str,
+        year: i32,
+        today: (i32, u32, u32),
+    ) -> Result<(Principal, Vec<IndicatorRow>)> {
+        let Some(token) = token else {
+            return Ok((
+                Principal::Public,
+                self.indicators(&Principal::Public, unit, year, today)?,
+            ));
+        };
         let rows = self.db.read_statement(
-            "SELECT 0, code, name, parent, path, level, (SELECT version FROM catalogue_version WHERE one = 1),
-                    CAST(NULL AS DOUBLE PRECISION)
-               FROM units WHERE code = $1
-             UNION ALL
-             SELECT 1, indicator, status, NULL, NULL, year, NULL, value FROM observations WHERE unit = $1
-             UNION ALL
-             SELECT 2, indicator, NULL, NULL, NULL, year, NULL, value FROM targets WHERE unit = $1",
-            &[unit.into()],
+            &format!(
+                "{INDICATORS_SQL} UNION ALL {}",
+                token_holder_sql("3, ", ", NULL, NULL, CAST(NULL AS DOUBLE PRECISION)", 2, 3)
+            ),
+            &[unit.into(), sha256_hex(token).into(), now_utc().into()],
         )?;
+        let by = principal_of(rows.iter().find(|r| r[0].as_i64() == Some(3)).map(|r| &r[1..]))?;
+        let out = self.indicators_from(&by, unit, &rows, year, today)?;
+        Ok((by, out))
+    }
+
+    /// The rows of [`INDICATORS_SQL`] as `by` may see them.
+    fn indicators_from(
+        &self,
+        by: &Principal,
+        unit: &str,
+        rows: &[Row],
+        year: i32,
+        today: (i32, u32, u32),
+    ) -> Result<Vec<IndicatorRow>> {
         let head = rows
             .iter()
             .find(|r| r[0].as_i64() == Some(0))
@@ -1074,7 +1172,7 @@ impl<B: Backend> Monitor<B> {
         let see_all = by.allows(Action::ReadUnpublished, &u.path);
         let mut series: SeriesByIndicator = BTreeMap::new();
         let mut targets: TargetsByIndicator = BTreeMap::new();
-        for r in &rows {
+        for r in rows {
             let (ind, y, v) = (
                 r[1].text(),
                 r[5].as_i64().unwrap_or(0) as i32,
