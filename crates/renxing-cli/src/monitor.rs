@@ -18,11 +18,18 @@ pub enum MonitorCommand {
         #[arg(long)]
         db: String,
         /// Boundary GeoJSON with adcode/level/name properties (e.g. cn/admin/henan_admin_wgs84.geojson).
-        #[arg(long)]
-        units: PathBuf,
+        #[arg(long, required_unless_present = "codes", conflicts_with = "codes")]
+        units: Option<PathBuf>,
         /// Township list (code,name,areaCode…; e.g. cn/codes/streets.csv) for the counties loaded.
-        #[arg(long)]
+        #[arg(long, requires = "units")]
         townships: Option<PathBuf>,
+        /// Instead of --units: the division code lists (provinces.csv, cities.csv, areas.csv,
+        /// streets.csv; e.g. cn/codes) for one --province, without boundaries.
+        #[arg(long, requires = "province")]
+        codes: Option<PathBuf>,
+        /// Province code (11 or 110000) to take from --codes.
+        #[arg(long, requires = "codes")]
+        province: Option<String>,
         /// Indicator catalogue TOML (default: the built-in standards/monitor-indicators-cn.toml).
         #[arg(long)]
         catalogue: Option<PathBuf>,
@@ -48,6 +55,20 @@ pub enum MonitorCommand {
         /// Source recorded with each value (default: the file name).
         #[arg(long)]
         source: Option<String>,
+    },
+    /// Submit the indicators an engine run computed (its summary.json: per-capita shelter
+    /// area, 500 m shelter coverage per admin unit) as observations of a year, with the run id.
+    PushRun {
+        #[arg(long)]
+        db: String,
+        /// The submitting user's API token.
+        #[arg(long, env = "RENXING_TOKEN", hide_env_values = true)]
+        token: String,
+        /// The year the run stands for (its population's year).
+        #[arg(long)]
+        year: i32,
+        /// The run's output folder (or its summary.json).
+        run: PathBuf,
     },
     /// Verify the audit log's hash chain.
     Verify {
@@ -104,6 +125,8 @@ pub fn run(cmd: MonitorCommand) -> anyhow::Result<()> {
             db,
             units,
             townships,
+            codes,
+            province,
             catalogue,
         } => {
             let catalogue = match catalogue {
@@ -113,7 +136,11 @@ pub fn run(cmd: MonitorCommand) -> anyhow::Result<()> {
                 }
                 None => Catalogue::builtin_cn(),
             };
-            let list = renxing_monitor::unit::load_units(&units, townships.as_deref())?;
+            let list = match (&units, &codes, &province) {
+                (Some(u), _, _) => renxing_monitor::unit::load_units(u, townships.as_deref())?,
+                (None, Some(dir), Some(p)) => renxing_monitor::unit::units_from_codes(dir, p)?,
+                _ => bail!("give --units FILE, or --codes DIR with --province CODE"),
+            };
             let m = open(&db)?;
             let r = m.init(&list, &catalogue, "command line")?;
             eprintln!("{db}: {} units, {} indicators", r.units, r.indicators);
@@ -157,6 +184,22 @@ pub fn run(cmd: MonitorCommand) -> anyhow::Result<()> {
             let source = source.unwrap_or_else(|| file.display().to_string());
             let n = m.submit_batch(&who, &batch, &source, None)?;
             eprintln!("{}: {n} observations submitted by {}", file.display(), who.name());
+            Ok(())
+        }
+        MonitorCommand::PushRun { db, token, year, run } => {
+            let m = open(&db)?;
+            let who: Principal = m.authenticate(&token)?;
+            let r = renxing_monitor::import::read_run_summary(&run, year)?;
+            let source = format!("renxing run {}", r.project);
+            let n = m.submit_batch(&who, &r.batch, &source, Some(&r.run_id))?;
+            for note in &r.notes {
+                eprintln!("note: {note}");
+            }
+            eprintln!(
+                "run {}: {n} observations of {year} submitted by {}",
+                r.run_id,
+                who.name()
+            );
             Ok(())
         }
         MonitorCommand::Verify { db } => {

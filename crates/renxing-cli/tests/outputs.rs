@@ -478,3 +478,100 @@ fn report_renders_in_chromium() {
         assert!(dom.contains(needle), "the rendered DOM lacks {needle}");
     }
 }
+
+/// The demo's per-district results go into a monitoring database built from the division codes
+/// (Beijing, no boundaries) with `monitor push-run`, each value with the run's id.
+#[test]
+fn demo_results_flow_into_the_monitor() {
+    let Some(provinces) = renxing_geo::shared_data::file("cn/codes/provinces.csv") else {
+        return;
+    };
+    let codes = provinces.parent().unwrap().to_path_buf();
+    let d = demo();
+    // Beijing's units counted from the code lists here: nation, province, its cities, counties
+    // and the townships under those counties.
+    let rows = |f: &str| -> Vec<csv::StringRecord> {
+        csv::Reader::from_path(codes.join(f))
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    let cities = rows("cities.csv").iter().filter(|r| &r[2] == "11").count();
+    let counties: std::collections::BTreeSet<String> = rows("areas.csv")
+        .iter()
+        .filter(|r| &r[3] == "11")
+        .map(|r| r[0].to_string())
+        .collect();
+    let towns = rows("streets.csv").iter().filter(|r| counties.contains(&r[2])).count();
+    let expected_units = 2 + cities + counties.len() + towns;
+
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("beijing.sqlite").display());
+    let renxing = || Command::cargo_bin("renxing").unwrap();
+    let out = renxing()
+        .args(["monitor", "init", "--db", &db, "--province", "11", "--codes"])
+        .arg(&codes)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!("{expected_units} units")),
+        "{expected_units}: {err}"
+    );
+    let out = renxing()
+        .args([
+            "monitor", "user", "add", "--db", &db, "--unit", "110000", "--role", "editor", "--name", "bj-exam",
+        ])
+        .output()
+        .unwrap();
+    let token = String::from_utf8_lossy(&out.stdout).lines().last().unwrap().to_string();
+    let out = renxing()
+        .args(["monitor", "push-run", "--db", &db, "--token", &token, "--year", "2020"])
+        .arg(&d.out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+
+    // Every district's per-capita area and 500 m coverage (as %) as the summary has them.
+    let m = renxing_monitor::store::open_url(&db, 1).unwrap();
+    let editor = m.authenticate(&token).unwrap();
+    let stored = m.observations_under(&editor, "110000", Some(2020)).unwrap();
+    let units = d.summary["units"].as_array().unwrap();
+    let mut expected = Vec::new();
+    for u in units {
+        let code = u["code"].as_str().unwrap();
+        if let Some(v) = u["per_capita_m2"].as_f64() {
+            expected.push((code.to_string(), "shelter_area_per_capita", v));
+        }
+        expected.push((
+            code.to_string(),
+            "shelter_coverage_500m",
+            u["share_within_emergency"].as_f64().unwrap() * 100.0,
+        ));
+    }
+    assert_eq!(d.summary["params"]["emergency_distance_m"], 500.0);
+    assert_eq!(stored.len(), expected.len(), "{stored:#?}");
+    let project = d.summary["project"].as_str().unwrap();
+    for (code, ind, v) in &expected {
+        let o = stored
+            .iter()
+            .find(|o| &o.unit == code && o.indicator == *ind)
+            .unwrap_or_else(|| panic!("{code} {ind} not stored"));
+        assert!(
+            (o.value - v).abs() <= 1e-12 * v.abs().max(1.0),
+            "{code} {ind}: {} vs {v}",
+            o.value
+        );
+        assert_eq!(o.source, format!("renxing run {project}"));
+        let run = o.run_id.as_deref().unwrap();
+        assert!(
+            run.starts_with(&format!("{project}:")) && run.len() == project.len() + 17,
+            "{run}"
+        );
+        assert_eq!(o.status, "submitted");
+    }
+    assert!(err.contains(stored[0].run_id.as_deref().unwrap()), "{err}");
+}

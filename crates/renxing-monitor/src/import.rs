@@ -20,8 +20,20 @@
 //! **Observation workbook** (`.xlsx`): the same columns on the first sheet, header in its first
 //! row; codes typed as numbers are read as codes, dates, booleans and error cells are rejected
 //! naming the cell (e.g. `C7`).
+//!
+//! **Engine results** (`summary.json` of `renxing run` / `renxing demo`, keys in
+//! `renxing-report`'s `summary` module): one value per admin unit of the run's `units` list, for
+//! the year the run's population stands for, with a run id (the project name and the first 16
+//! hex digits of the file's SHA-256) stored beside each value:
+//!
+//! | summary key (per unit) | indicator | note |
+//! |---|---|---|
+//! | `per_capita_m2` | `shelter_area_per_capita` | only when every shelter's area is known (else `null`: skipped, noted) |
+//! | `share_within_emergency` | `shelter_coverage_500m` | × 100; only when `params.emergency_distance_m` is 500 |
 
 use std::path::Path;
+
+use sha2::{Digest, Sha256};
 
 use crate::store::ObservationIn;
 use crate::{MonitorError, Result};
@@ -36,6 +48,92 @@ const CITY_MACRO: [(&str, &str, f64); 5] = [
     ("地区生产总值(万元)", "gdp", 1.0),
     ("第三产业增加值占GDP比重(%)", "tertiary_share", 100.0),
 ];
+
+/// The observations an engine run yields ([`read_run_summary`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunBatch {
+    /// `PROJECT:HASH16`.
+    pub run_id: String,
+    pub project: String,
+    pub batch: Batch,
+    /// What was left out, and why.
+    pub notes: Vec<String>,
+}
+
+/// Engine results of a run (`summary.json`, or the run's output folder holding it) as
+/// observations of `year`.
+pub fn read_run_summary(path: &Path, year: i32) -> Result<RunBatch> {
+    let path = if path.is_dir() {
+        path.join("summary.json")
+    } else {
+        path.to_path_buf()
+    };
+    let file = path.display().to_string();
+    let bad = |message: String| MonitorError::Input {
+        file: file.clone(),
+        message,
+    };
+    let bytes = std::fs::read(&path).map_err(|e| bad(e.to_string()))?;
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| bad(format!("not JSON: {e}")))?;
+    let project = doc["project"]
+        .as_str()
+        .ok_or_else(|| bad("no \"project\" (not a renxing summary.json?)".into()))?
+        .to_string();
+    let units = doc["units"]
+        .as_array()
+        .ok_or_else(|| bad("no \"units\" array (not a renxing summary.json?)".into()))?;
+    let emergency = doc["params"]["emergency_distance_m"]
+        .as_f64()
+        .ok_or_else(|| bad("no params.emergency_distance_m".into()))?;
+    let hash: String = Sha256::digest(&bytes)[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let mut notes = Vec::new();
+    if emergency != 500.0 {
+        notes.push(format!(
+            "the run's emergency-shelter distance is {emergency} m, not 500 m: shelter_coverage_500m left out"
+        ));
+    }
+    let mut batch = Batch::new();
+    for (k, u) in units.iter().enumerate() {
+        let code = u["code"]
+            .as_str()
+            .filter(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| bad(format!("units[{k}].code: {} is not a 6-digit division code", u["code"])))?;
+        let mut push = |indicator: &str, v: &serde_json::Value, scale: f64| -> Result<bool> {
+            match v {
+                serde_json::Value::Null => Ok(false),
+                serde_json::Value::Number(n) => {
+                    batch.push((
+                        code.to_string(),
+                        ObservationIn {
+                            indicator: indicator.into(),
+                            year,
+                            value: n.as_f64().unwrap_or(f64::NAN) * scale,
+                        },
+                    ));
+                    Ok(true)
+                }
+                other => Err(bad(format!(
+                    "units[{k}] ({code}): {indicator} source is {other}, not a number"
+                ))),
+            }
+        };
+        if !push("shelter_area_per_capita", &u["per_capita_m2"], 1.0)? {
+            notes.push(format!(
+                "{code}: no per-capita shelter area (capacity {}): shelter_area_per_capita left out",
+                u["capacity_status"].as_str().unwrap_or("unknown")
+            ));
+        }
+        if emergency == 500.0 && !push("shelter_coverage_500m", &u["share_within_emergency"], 100.0)? {
+            notes.push(format!("{code}: no population: shelter_coverage_500m left out"));
+        }
+    }
+    Ok(RunBatch {
+        run_id: format!("{project}:{hash}"),
+        project,
+        batch,
+        notes,
+    })
+}
 
 fn squash(h: &str) -> String {
     h.chars().filter(|c| !c.is_whitespace() && *c != '\u{feff}').collect()
@@ -312,6 +410,51 @@ fn column_letters(mut c: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn run_error(json: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("summary.json");
+        std::fs::write(&p, json).unwrap();
+        match read_run_summary(dir.path(), 2020) {
+            Err(MonitorError::Input { file, message }) => {
+                assert!(file.ends_with("summary.json"), "{file}");
+                message
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn bad_run_summaries_name_what_is_wrong() {
+        assert!(run_error("{").starts_with("not JSON"));
+        assert!(run_error(r#"{"project":"p"}"#).contains("\"units\""));
+        let bad_code = r#"{"project":"p","params":{"emergency_distance_m":500},"units":[{"code":"1101"}]}"#;
+        assert!(
+            run_error(bad_code).starts_with("units[0].code"),
+            "{}",
+            run_error(bad_code)
+        );
+        let text = r#"{"project":"p","params":{"emergency_distance_m":500},
+            "units":[{"code":"110101","per_capita_m2":"2","share_within_emergency":0.5}]}"#;
+        assert!(run_error(text).contains("shelter_area_per_capita source is \"2\""));
+    }
+
+    #[test]
+    fn runs_at_another_distance_leave_the_500m_coverage_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.json");
+        std::fs::write(
+            &p,
+            r#"{"project":"p","params":{"emergency_distance_m":300},
+                "units":[{"code":"110101","per_capita_m2":1.5,"share_within_emergency":0.5}]}"#,
+        )
+        .unwrap();
+        let r = read_run_summary(&p, 2020).unwrap();
+        assert_eq!(r.batch.len(), 1);
+        assert_eq!(r.batch[0].1.indicator, "shelter_area_per_capita");
+        assert!(r.notes[0].contains("300 m"), "{:?}", r.notes);
+        assert!(r.run_id.starts_with("p:") && r.run_id.len() == 18, "{}", r.run_id);
+    }
 
     #[test]
     fn column_letters_as_excel_shows_them() {

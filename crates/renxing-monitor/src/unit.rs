@@ -219,57 +219,161 @@ pub fn load_units(geojson: &Path, streets: Option<&Path>) -> Result<Vec<Unit>> {
         );
     }
     if let Some(streets) = streets {
-        let sfile = streets.display().to_string();
-        let mut rdr = csv::Reader::from_path(streets).map_err(|e| MonitorError::Input {
-            file: sfile.clone(),
-            message: e.to_string(),
-        })?;
-        let headers = rdr
-            .headers()
-            .map_err(|e| MonitorError::Input {
-                file: sfile.clone(),
-                message: e.to_string(),
-            })?
-            .clone();
-        let col = |name: &str| {
-            headers
-                .iter()
-                .position(|h| h == name)
-                .ok_or_else(|| MonitorError::Input {
-                    file: sfile.clone(),
-                    message: format!("no column {name:?} (expected code,name,areaCode)"),
-                })
-        };
-        let (c_code, c_name, c_area) = (col("code")?, col("name")?, col("areaCode")?);
-        let mut towns = Vec::new();
-        for (k, rec) in rdr.records().enumerate() {
-            let rec = rec.map_err(|e| MonitorError::Input {
-                file: sfile.clone(),
-                message: format!("line {}: {e}", k + 2),
-            })?;
-            let area = &rec[c_area];
-            let Some(county) = units.get(area) else { continue };
-            let code = rec[c_code].to_string();
-            if code.len() != 9 || !code.starts_with(area) {
-                return Err(MonitorError::Input {
-                    file: sfile.clone(),
-                    message: format!("line {}: township code {code:?} is not 9 digits under {area}", k + 2),
-                });
-            }
-            towns.push(Unit {
-                path: format!("{}/{code}", county.path),
-                code,
-                name: rec[c_name].to_string(),
-                level: Level::Township,
-                parent: Some(area.to_string()),
-                geometry: None,
-            });
-        }
-        for t in towns {
-            units.insert(t.code.clone(), t);
-        }
+        add_townships(&mut units, streets)?;
     }
+    Ok(sorted(units))
+}
+
+fn sorted(units: BTreeMap<String, Unit>) -> Vec<Unit> {
     let mut out: Vec<Unit> = units.into_values().collect();
     out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+/// The rows of a CSV file as the named columns, with their line numbers; errors name the file
+/// and line.
+fn read_columns(path: &Path, columns: &[&str]) -> Result<Vec<(usize, Vec<String>)>> {
+    let file = path.display().to_string();
+    let bad = |message: String| MonitorError::Input {
+        file: file.clone(),
+        message,
+    };
+    let mut rdr = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    let headers = rdr.headers().map_err(|e| bad(e.to_string()))?.clone();
+    let idx = columns
+        .iter()
+        .map(|c| {
+            headers
+                .iter()
+                .position(|h| h == *c)
+                .ok_or_else(|| bad(format!("no column {c:?} (expected {})", columns.join(","))))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let mut out = Vec::new();
+    for (k, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| bad(format!("line {}: {e}", k + 2)))?;
+        out.push((k + 2, idx.iter().map(|&i| rec[i].to_string()).collect()));
+    }
     Ok(out)
+}
+
+/// The townships of `streets` (code,name,areaCode) under the counties in `units`.
+fn add_townships(units: &mut BTreeMap<String, Unit>, streets: &Path) -> Result<()> {
+    let mut towns = Vec::new();
+    for (line, r) in read_columns(streets, &["code", "name", "areaCode"])? {
+        let (code, name, area) = (&r[0], &r[1], &r[2]);
+        let Some(county) = units.get(area) else { continue };
+        if code.len() != 9 || !code.starts_with(area.as_str()) {
+            return Err(MonitorError::Input {
+                file: streets.display().to_string(),
+                message: format!("line {line}: township code {code:?} is not 9 digits under {area}"),
+            });
+        }
+        towns.push(Unit {
+            path: format!("{}/{code}", county.path),
+            code: code.clone(),
+            name: name.clone(),
+            level: Level::Township,
+            parent: Some(area.clone()),
+            geometry: None,
+        });
+    }
+    for t in towns {
+        units.insert(t.code.clone(), t);
+    }
+    Ok(())
+}
+
+/// The units of one province from the division code lists alone (no boundaries): the nation,
+/// the province (`provinces.csv`: code,name with 2-digit codes), its cities (`cities.csv`:
+/// code,name,provinceCode with 4-digit codes, e.g. 1101 市辖区 of Beijing), its counties
+/// (`areas.csv`: code,name,cityCode,provinceCode) and their townships (`streets.csv`), all in
+/// `dir` (e.g. `cn/codes`). `province` is its 2- or 6-digit code (11 or 110000).
+pub fn units_from_codes(dir: &Path, province: &str) -> Result<Vec<Unit>> {
+    let p2 = match province.len() {
+        2 => province,
+        6 if province.ends_with("0000") => &province[..2],
+        _ => "",
+    };
+    let file = |name: &str| dir.join(name);
+    if p2.is_empty() || !p2.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(MonitorError::invalid(
+            "province",
+            format!("{province:?} is not a province code (2 digits, or 6 ending in 0000)"),
+        ));
+    }
+    let provinces = read_columns(&file("provinces.csv"), &["code", "name"])?;
+    let name = provinces
+        .iter()
+        .find(|(_, r)| r[0] == p2)
+        .map(|(_, r)| r[1].clone())
+        .ok_or_else(|| MonitorError::Input {
+            file: file("provinces.csv").display().to_string(),
+            message: format!("no province with code {p2}"),
+        })?;
+    let nation = Unit::nation();
+    let pcode = format!("{p2}0000");
+    let pu = Unit {
+        path: format!("{}/{pcode}", nation.path),
+        code: pcode.clone(),
+        name,
+        level: Level::Province,
+        parent: Some(nation.code.clone()),
+        geometry: None,
+    };
+    let mut units: BTreeMap<String, Unit> = BTreeMap::new();
+    for (line, r) in read_columns(&file("cities.csv"), &["code", "name", "provinceCode"])? {
+        if r[2] != p2 {
+            continue;
+        }
+        if r[0].len() != 4 || !r[0].starts_with(p2) {
+            return Err(MonitorError::Input {
+                file: file("cities.csv").display().to_string(),
+                message: format!("line {line}: city code {:?} is not 4 digits under {p2}", r[0]),
+            });
+        }
+        let code = format!("{}00", r[0]);
+        units.insert(
+            code.clone(),
+            Unit {
+                path: format!("{}/{code}", pu.path),
+                code,
+                name: r[1].clone(),
+                level: Level::City,
+                parent: Some(pcode.clone()),
+                geometry: None,
+            },
+        );
+    }
+    let mut counties = Vec::new();
+    for (line, r) in read_columns(&file("areas.csv"), &["code", "name", "cityCode", "provinceCode"])? {
+        if r[3] != p2 {
+            continue;
+        }
+        if r[0].len() != 6 || !r[0].starts_with(p2) {
+            return Err(MonitorError::Input {
+                file: file("areas.csv").display().to_string(),
+                message: format!("line {line}: county code {:?} is not 6 digits under {p2}", r[0]),
+            });
+        }
+        let (parent, parent_path) = match units.get(&format!("{}00", r[2])) {
+            Some(c) => (c.code.clone(), c.path.clone()),
+            None => (pcode.clone(), pu.path.clone()),
+        };
+        counties.push(Unit {
+            path: format!("{parent_path}/{}", r[0]),
+            code: r[0].clone(),
+            name: r[1].clone(),
+            level: Level::County,
+            parent: Some(parent),
+            geometry: None,
+        });
+    }
+    for c in counties {
+        units.insert(c.code.clone(), c);
+    }
+    units.insert(pcode, pu);
+    units.insert(nation.code.clone(), nation);
+    add_townships(&mut units, &file("streets.csv"))?;
+    Ok(sorted(units))
 }

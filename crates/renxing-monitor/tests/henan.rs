@@ -13,7 +13,7 @@ use renxing_monitor::import::read_city_macro;
 use renxing_monitor::plan::{Decision, PlanIn, PlanKind, PlanStatus};
 use renxing_monitor::scratch::ScratchDb;
 use renxing_monitor::store::{AnyMonitor, Backend, ObservationIn, Value, open_url};
-use renxing_monitor::unit::{Level, load_units};
+use renxing_monitor::unit::{Level, load_units, units_from_codes};
 use renxing_monitor::warning::{Level as Warn, Reason};
 use renxing_monitor::{MonitorError, Result};
 
@@ -400,4 +400,29 @@ fn bad_unit_files_name_the_feature() {
     .unwrap();
     let e = load_units(&p, None).unwrap_err().to_string();
     assert!(e.contains("410100") && e.contains("parent 410000"), "{e}");
+    // Division code lists: a bad province code, a province not listed, a malformed county row.
+    assert!(
+        matches!(units_from_codes(dir.path(), "1"), Err(MonitorError::Invalid { field, .. }) if field == "province")
+    );
+    std::fs::write(dir.path().join("provinces.csv"), "code,name\n41,河南省\n").unwrap();
+    let e = units_from_codes(dir.path(), "11").unwrap_err().to_string();
+    assert!(
+        e.contains("provinces.csv") && e.contains("no province with code 11"),
+        "{e}"
+    );
+    std::fs::write(
+        dir.path().join("cities.csv"),
+        "code,name,provinceCode\n4101,郑州市,41\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("areas.csv"),
+        "code,name,cityCode,provinceCode\n410102,中原区,4101,41\n41010,x,4101,41\n",
+    )
+    .unwrap();
+    let e = units_from_codes(dir.path(), "410000").unwrap_err().to_string();
+    assert!(
+        e.contains("areas.csv") && e.contains("line 3") && e.contains("\"41010\""),
+        "{e}"
+    );
 }
