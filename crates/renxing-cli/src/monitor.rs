@@ -187,11 +187,16 @@ pub fn run(cmd: MonitorCommand) -> anyhow::Result<()> {
             Ok(())
         }
         MonitorCommand::PushRun { db, token, year, run } => {
+            if !(1949..=2100).contains(&year) {
+                bail!("--year {year}: a year in 1949–2100");
+            }
             let m = open(&db)?;
             let who: Principal = m.authenticate(&token)?;
             let r = renxing_monitor::import::read_run_summary(&run, year)?;
             let source = format!("renxing run {}", r.project);
-            let n = m.submit_batch(&who, &r.batch, &source, Some(&r.run_id))?;
+            let n = m
+                .submit_batch(&who, &r.batch, &source, Some(&r.run_id))
+                .with_context(|| format!("{}: submitting the run's values", run.display()))?;
             for note in &r.notes {
                 eprintln!("note: {note}");
             }

@@ -7,10 +7,10 @@
 //! | action | viewer | editor | reviewer | admin |
 //! |---|---|---|---|---|
 //! | read unpublished values in the subtree | ✓ | ✓ | ✓ | ✓ |
-//! | submit observations for units in the subtree | | ✓ | | ✓ |
-//! | approve (publish) submissions of units strictly below | | | ✓ | ✓ |
+//! | submit observations, draft and submit plans for units in the subtree | | ✓ | | ✓ |
+//! | approve (publish) submissions and plans of units strictly below | | | ✓ | ✓ |
 //! | set targets and allocations of units strictly below | | ✓ | ✓ | ✓ |
-//! | manage users and plans in the subtree | | | | ✓ |
+//! | manage users in the subtree | | | | ✓ |
 //!
 //! Approval and targets come from the level above: a city reviewer approves its counties'
 //! submissions and a city editor allocates the city's targets to them.

@@ -7,15 +7,17 @@
 //!
 //! A plan moves `draft → submitted → approved`; a reviewer may send a submitted version back to
 //! `draft` with a comment. An approved version is never edited again: revising it makes the next
-//! version, a new draft of the same plan (same unit, kind and name); when that version is
-//! approved the one before becomes `superseded`. Approving a version writes its targets into the
-//! unit's targets, citing the plan and version as their basis, so warnings and transmission
-//! checks hold the unit to the plan in force.
+//! version, a new draft of the same plan (same unit, kind and name; one open version at a time,
+//! which a unique index enforces too); when that version is approved the one before becomes
+//! `superseded`. Approving a version writes its targets into the unit's targets, citing the plan
+//! and version as their basis, and withdraws those of the superseded version, so warnings and
+//! transmission checks hold the unit to the plan in force.
 //!
 //! Who may do what follows the observations' rules ([`crate::access`]): an editor of the unit (or
-//! above it) drafts, edits and submits; a reviewer or admin of a unit *above* approves, as a plan
-//! is approved by the level above the one that made it; the public reads approved and
-//! superseded versions only.
+//! above it) drafts, edits, submits and withdraws drafts; a reviewer or admin of a unit *above*
+//! approves, as a plan is approved by the level above the one that made it, and never one who
+//! drafted or submitted that version; the public reads approved and superseded versions only, and
+//! a version a caller may not read is "not found" to every request of that caller.
 
 use serde::{Deserialize, Serialize};
 
@@ -159,6 +161,8 @@ pub struct Plan {
     pub targets: Vec<ObservationIn>,
     pub created_by: String,
     pub updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub submitted_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reviewed_by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -356,6 +356,11 @@ pub fn units_from_codes(dir: &Path, province: &str) -> Result<Vec<Unit>> {
                 message: format!("line {line}: county code {:?} is not 6 digits under {p2}", r[0]),
             });
         }
+        // A prefecture-level city without counties (东莞 441900, 中山 442000, 儋州 460400) is
+        // listed again as its own county: one unit, the city (its townships go under it).
+        if units.contains_key(&r[0]) {
+            continue;
+        }
         let (parent, parent_path) = match units.get(&format!("{}00", r[2])) {
             Some(c) => (c.code.clone(), c.path.clone()),
             None => (pcode.clone(), pu.path.clone()),

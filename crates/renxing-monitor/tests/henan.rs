@@ -274,12 +274,20 @@ fn henan_network(h: &Henan, m: &AnyMonitor, other: &AnyMonitor) -> Result<()> {
         name: "应急避难场所专项规划（测试示例）".into(),
         period_start: 2021,
         period_end: 2035,
-        targets: vec![obs("shelter_area_per_capita", 2030, value)],
+        targets: vec![
+            obs("shelter_area_per_capita", 2030, value),
+            obs("shelter_area_per_capita", 2035, value + 0.5),
+        ],
     };
     let draft = m.create_plan(&zy_editor, "410102", &plan_in(1.8))?;
     assert_eq!((draft.version, draft.status), (1, PlanStatus::Draft));
     assert!(m.plans(&public, "410102")?.is_empty(), "drafts are not public");
     assert!(matches!(m.plan(&erqi_editor, draft.id), Err(MonitorError::NotFound(_))));
+    // Nor do its other calls tell another county's editor that the draft exists.
+    assert!(matches!(
+        m.submit_plan(&erqi_editor, draft.id),
+        Err(MonitorError::NotFound(_))
+    ));
     assert!(matches!(
         m.create_plan(&erqi_editor, "410102", &plan_in(1.8)),
         Err(MonitorError::Forbidden(_))
@@ -321,16 +329,20 @@ fn henan_network(h: &Henan, m: &AnyMonitor, other: &AnyMonitor) -> Result<()> {
     m.submit_plan(&zy_editor, draft.id)?;
     let v1 = m.review_plan(&zz_reviewer, draft.id, Decision::Approve, None)?;
     assert_eq!(v1.status, PlanStatus::Approved);
-    let target_2030 = |mon: &AnyMonitor| -> Result<Option<(f64, String)>> {
+    let target_at = |mon: &AnyMonitor, year: i32| -> Result<Option<(f64, String)>> {
         Ok(mon
             .series(&public, "410102", "shelter_area_per_capita")?
             .targets
             .into_iter()
-            .find(|t| t.year == 2030)
+            .find(|t| t.year == year)
             .map(|t| (t.value, t.basis)))
     };
-    assert_eq!(target_2030(m)?, Some((2.0, v1.basis())));
-    let v2 = m.create_plan(&zy_editor, "410102", &plan_in(2.2))?;
+    assert_eq!(target_at(m, 2030)?, Some((2.0, v1.basis())));
+    assert_eq!(target_at(m, 2035)?, Some((2.5, v1.basis())));
+    // Version 2 keeps the 2030 target only: v1's 2035 target goes with v1.
+    let mut revised = plan_in(2.2);
+    revised.targets.truncate(1);
+    let v2 = m.create_plan(&zy_editor, "410102", &revised)?;
     assert_eq!((v2.version, v2.status), (2, PlanStatus::Draft));
     m.submit_plan(&zy_editor, v2.id)?;
     m.review_plan(&zz_reviewer, v2.id, Decision::Approve, Some("同意"))?;
@@ -343,16 +355,82 @@ fn henan_network(h: &Henan, m: &AnyMonitor, other: &AnyMonitor) -> Result<()> {
         public_plans,
         vec![(1, PlanStatus::Superseded), (2, PlanStatus::Approved)]
     );
-    assert_eq!(target_2030(other)?.map(|t| t.0), Some(2.2));
-    // create, edit, submit, reject, submit, approve + target; create, submit, approve + target.
-    let plan_changes = 6 + 1 + 3 + 1;
+    assert_eq!(target_at(other, 2030)?.map(|t| t.0), Some(2.2));
+    assert_eq!(target_at(other, 2035)?, None);
+    // A draft renamed into an existing plan is refused; a draft can be withdrawn.
+    let mut other_plan = plan_in(1.0);
+    other_plan.name = "综合防灾减灾专项规划（测试示例）".into();
+    let b = m.create_plan(&zy_editor, "410102", &other_plan)?;
+    let e = m.update_plan(&zy_editor, b.id, &plan_in(1.0));
+    assert!(
+        matches!(&e, Err(MonitorError::Invalid { field, .. }) if field == "name"),
+        "{e:?}"
+    );
+    m.withdraw_plan(&zy_editor, b.id)?;
+    assert!(matches!(m.plan(&zy_editor, b.id), Err(MonitorError::NotFound(_))));
+    // An admin above may draft and submit a county's plan, but not approve its own.
+    let c = m.create_plan(&admin, "410102", &other_plan)?;
+    m.submit_plan(&admin, c.id)?;
+    assert!(matches!(
+        m.review_plan(&admin, c.id, Decision::Approve, None),
+        Err(MonitorError::Forbidden(_))
+    ));
+    m.review_plan(&zz_reviewer, c.id, Decision::Reject, Some("重复"))?;
+    assert!(matches!(
+        m.withdraw_plan(&zy_editor, v2.id),
+        Err(MonitorError::Conflict(_))
+    ));
+    m.withdraw_plan(&zy_editor, c.id)?;
+    // v1: create, edit, submit, reject, submit, approve + 2 targets; v2: create, submit,
+    // approve + 1 target; b: create, withdraw; c: create, submit, reject, withdraw.
+    let plan_changes = 8 + 4 + 2 + 4;
+
+    // Users: an admin lists and removes the users of its subtree; a user sets its own password.
+    let under: Vec<String> = m.users_under(&admin, "410100")?.into_iter().map(|u| u.name).collect();
+    assert_eq!(
+        under,
+        [
+            "zhengzhou-editor",
+            "zhengzhou-reviewer",
+            "zhongyuan-editor",
+            "zhongyuan-reviewer",
+            "erqi-editor"
+        ]
+    );
+    assert!(matches!(
+        m.users_under(&zz_editor, "410100"),
+        Err(MonitorError::Forbidden(_))
+    ));
+    assert_eq!(m.change_password(&erqi_editor, None, "erqi-password-1")?, 0);
+    assert!(matches!(
+        m.change_password(&erqi_editor, Some("wrong-password"), "erqi-password-2"),
+        Err(MonitorError::Forbidden(_))
+    ));
+    assert_eq!(
+        m.check_password("erqi-editor", "erqi-password-1")?.name(),
+        "erqi-editor"
+    );
+    assert!(matches!(
+        m.remove_user(&admin, "henan-admin"),
+        Err(MonitorError::Invalid { .. })
+    ));
+    assert!(matches!(
+        m.remove_user(&zz_editor, "erqi-editor"),
+        Err(MonitorError::Forbidden(_))
+    ));
+    m.remove_user(&admin, "erqi-editor")?;
+    assert!(matches!(
+        m.check_password("erqi-editor", "erqi-password-1"),
+        Err(MonitorError::Forbidden(_))
+    ));
+    let user_changes = 2;
 
     // Audit: every change is there and chains; an edited row is found.
     let v = m.audit_verify()?;
     assert!(v.ok, "{v:?}");
     // init (units, catalogue), 8 users, the batch, its approvals, the county's value and its
     // approval, the shelter target, the city's target, 11 + 1 allocations, the plans.
-    let n_changes = 2 + 8 + batch.len() + published + 2 + 1 + 1 + 11 + 1 + plan_changes;
+    let n_changes = 2 + 8 + batch.len() + published + 2 + 1 + 1 + 11 + 1 + plan_changes + user_changes;
     assert_eq!(v.records, n_changes);
     let seq = 3 + batch.len() as i64 / 2;
     m.backend().raw(
@@ -425,4 +503,31 @@ fn bad_unit_files_name_the_feature() {
         e.contains("areas.csv") && e.contains("line 3") && e.contains("\"41010\""),
         "{e}"
     );
+}
+
+/// Guangdong from the division codes: 东莞 and 中山 are cities without counties that the county
+/// list repeats under their own code; each is one city unit with its townships below it.
+#[test]
+fn cities_without_counties_from_the_codes() -> Result<()> {
+    let Some(provinces) = renxing_geo::shared_data::file("cn/codes/provinces.csv") else {
+        return Ok(());
+    };
+    let units = units_from_codes(provinces.parent().unwrap(), "44")?;
+    for code in ["441900", "442000"] {
+        let u = units.iter().find(|u| u.code == code).unwrap();
+        assert_eq!((u.level, u.parent.as_deref()), (Level::City, Some("440000")), "{u:?}");
+        assert_eq!(u.path, format!("100000/440000/{code}"));
+        let towns = units.iter().filter(|t| t.parent.as_deref() == Some(code)).count();
+        assert!(towns > 0, "{code} has townships");
+        assert!(
+            units
+                .iter()
+                .filter(|t| t.parent.as_deref() == Some(code))
+                .all(|t| t.level == Level::Township)
+        );
+    }
+    assert!(units.iter().all(|u| u.parent.as_deref() != Some(u.code.as_str())));
+    let codes: BTreeSet<&str> = units.iter().map(|u| u.code.as_str()).collect();
+    assert_eq!(codes.len(), units.len(), "one unit per code");
+    Ok(())
 }

@@ -8,9 +8,9 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{ConnectInfo, FromRequest, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
-use renxing_monitor::access::Principal;
+use renxing_monitor::access::{Principal, Role};
 use renxing_monitor::plan::{Decision, Plan, PlanIn};
 use renxing_monitor::store::ObservationIn;
 use renxing_monitor::unit::Unit;
@@ -44,9 +44,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/units/{code}/export.csv", get(crate::export::csv))
         .route("/api/units/{code}/export.gpkg", get(crate::export::gpkg))
         .route("/api/units/{code}/plans", get(plans).post(create_plan))
-        .route("/api/plans/{id}", get(plan).put(update_plan))
+        .route("/api/plans/{id}", get(plan).put(update_plan).delete(withdraw_plan))
         .route("/api/plans/{id}/submit", post(submit_plan))
         .route("/api/plans/{id}/review", post(review_plan))
+        .route("/api/units/{code}/users", get(users).post(add_user))
+        .route("/api/users/{name}", delete(remove_user))
+        .route("/api/me/password", put(change_password))
         .route("/api/import", post(import))
         .route("/api/warnings", get(warnings))
         .route("/api/audit/verify", get(audit_verify))
@@ -111,8 +114,8 @@ pub(crate) fn year(q: &HashMap<String, String>, default: Option<i32>) -> ApiResu
         .ok_or_else(|| ApiError::field("year", "query parameter year is required"))
 }
 
-/// Unit codes are 6 digits; anything else is a 400 before it reaches the store.
-/// A unit code as the division codes write it: 6 digits down to counties, 9 for townships.
+/// A unit code as the division codes write it: 6 digits down to counties, 9 for townships;
+/// anything else is a 400 before it reaches the store.
 pub(crate) fn code(c: &str) -> ApiResult<String> {
     if matches!(c.len(), 6 | 9) && c.bytes().all(|b| b.is_ascii_digit()) {
         Ok(c.to_string())
@@ -232,6 +235,21 @@ struct LoginIn {
     password: String,
 }
 
+/// 429 with Retry-After while `name` or `ip` has used up its failed password attempts.
+fn not_blocked(state: &AppState, name: &str, ip: Option<std::net::IpAddr>) -> ApiResult<()> {
+    match state.limiter.blocked(name, ip) {
+        Some(wait) => {
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!("too many failed password attempts: try again in {wait} s"),
+            );
+            e.retry_after = Some(wait);
+            Err(e)
+        }
+        None => Ok(()),
+    }
+}
+
 async fn login(
     State(state): State<AppState>,
     PeerIp(ip): PeerIp,
@@ -240,16 +258,10 @@ async fn login(
     if b.name.len() > 64 || b.password.len() > 1024 {
         return Err(ApiError::field("name", "name ≤ 64 and password ≤ 1024 bytes"));
     }
-    if let Some(wait) = state.limiter.blocked(&b.name, ip) {
-        let mut e = ApiError::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            format!("too many failed logins: try again in {wait} s"),
-        );
-        e.retry_after = Some(wait);
-        return Err(e);
-    }
+    not_blocked(&state, &b.name, ip)?;
     let (name, password) = (b.name.clone(), b.password);
-    match state.blocking(move |m| m.login(&name, &password)).await {
+    // argon2 runs for tens of milliseconds: no queue slot held meanwhile.
+    match state.blocking_unqueued(move |m| m.login(&name, &password)).await {
         Ok((token, p)) => {
             state.limiter.succeeded(&b.name);
             let Principal::User { name, role, unit, .. } = p else {
@@ -545,6 +557,17 @@ async fn update_plan(
     Ok(Json(state.blocking(move |m| m.update_plan(&by, id, &b)).await?))
 }
 
+async fn withdraw_plan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<JsonValue>> {
+    let id = plan_id(&id)?;
+    let by = caller.user()?.clone();
+    state.blocking(move |m| m.withdraw_plan(&by, id)).await?;
+    Ok(Json(json!({ "withdrawn": id })))
+}
+
 async fn submit_plan(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Plan>> {
     let id = plan_id(&id)?;
     let by = caller.user()?.clone();
@@ -575,6 +598,95 @@ async fn review_plan(
             .blocking(move |m| m.review_plan(&by, id, b.decision, b.comment.as_deref()))
             .await?,
     ))
+}
+
+async fn users(State(state): State<AppState>, caller: Caller, Path(c): Path<String>) -> ApiResult<Json<JsonValue>> {
+    let c = code(&c)?;
+    let by = caller.user()?.clone();
+    let cc = c.clone();
+    let users = state.blocking(move |m| m.users_under(&by, &cc)).await?;
+    Ok(Json(json!({ "unit": c, "users": users })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UserIn {
+    name: String,
+    role: String,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+/// An admin adds a user on a unit of its subtree; the API token is in this answer only.
+async fn add_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(c): Path<String>,
+    Body(b): Body<UserIn>,
+) -> ApiResult<Json<JsonValue>> {
+    let c = code(&c)?;
+    let by = caller.user()?.clone();
+    let role = Role::parse(&b.role).ok_or_else(|| ApiError::field("role", "viewer, editor, reviewer or admin"))?;
+    if b.password.as_ref().is_some_and(|p| p.len() > 1024) {
+        return Err(ApiError::field("password", "at most 1,024 bytes"));
+    }
+    let (name, cc) = (b.name.clone(), c.clone());
+    let token = state
+        .blocking(move |m| m.add_user(Some(&by), &b.name, &cc, role, b.password.as_deref()))
+        .await?;
+    Ok(Json(
+        json!({ "name": name, "unit": c, "role": role.as_str(), "token": token }),
+    ))
+}
+
+async fn remove_user(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(name): Path<String>,
+) -> ApiResult<Json<JsonValue>> {
+    let by = caller.user()?.clone();
+    if name.is_empty() || name.len() > 64 {
+        return Err(ApiError::field("name", "1–64 characters"));
+    }
+    let n = name.clone();
+    state.blocking(move |m| m.remove_user(&by, &n)).await?;
+    Ok(Json(json!({ "removed": name })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PasswordIn {
+    #[serde(default)]
+    current: Option<String>,
+    new: String,
+}
+
+/// The caller's own password; a wrong current password counts as a failed login (rate limit).
+async fn change_password(
+    State(state): State<AppState>,
+    caller: Caller,
+    PeerIp(ip): PeerIp,
+    Body(b): Body<PasswordIn>,
+) -> ApiResult<Json<JsonValue>> {
+    let by = caller.user()?.clone();
+    if b.new.len() > 1024 || b.current.as_ref().is_some_and(|c| c.len() > 1024) {
+        return Err(ApiError::field("new", "passwords of at most 1,024 bytes"));
+    }
+    let name = by.name().to_string();
+    not_blocked(&state, &name, ip)?;
+    match state
+        .blocking_unqueued(move |m| m.change_password(&by, b.current.as_deref(), &b.new))
+        .await
+    {
+        Ok(ended) => Ok(Json(json!({ "changed": true, "sessions_ended": ended }))),
+        Err(e) if e.status == StatusCode::FORBIDDEN => {
+            state.limiter.failed(&name, ip);
+            let mut e = ApiError::new(StatusCode::FORBIDDEN, "the current password is wrong");
+            e.field = Some("current".into());
+            Err(e)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";

@@ -71,25 +71,35 @@ impl AppState {
         &self,
         f: impl FnOnce(&AnyMonitor) -> renxing_monitor::Result<T> + Send + 'static,
     ) -> ApiResult<T> {
-        let m = self.monitor.clone();
         let slot = self.store_slots.clone().acquire_owned().await.map_err(|e| {
             ApiError::new(
                 axum::http::StatusCode::INTERNAL_SERVER_ERROR,
                 format!("store closed: {e}"),
             )
         })?;
-        tokio::task::spawn_blocking(move || {
+        self.blocking_unqueued(move |m| {
             let _slot = slot;
-            f(&m)
+            f(m)
         })
         .await
-        .map_err(|e| {
-            ApiError::new(
-                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-                format!("task failed: {e}"),
-            )
-        })?
-        .map_err(ApiError::from)
+    }
+
+    /// A store call on the blocking pool without a queue slot: for calls whose time goes to work
+    /// outside the store (password hashing), which take a connection only briefly.
+    pub async fn blocking_unqueued<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&AnyMonitor) -> renxing_monitor::Result<T> + Send + 'static,
+    ) -> ApiResult<T> {
+        let m = self.monitor.clone();
+        tokio::task::spawn_blocking(move || f(&m))
+            .await
+            .map_err(|e| {
+                ApiError::new(
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("task failed: {e}"),
+                )
+            })?
+            .map_err(ApiError::from)
     }
 
     /// [`AppState::blocking`] as the holder of `bearer` (the public without one): the token is

@@ -80,10 +80,54 @@ fn any_object() -> Value {
     json!({ "type": "object" })
 }
 
+/// Plans and users (kept apart from [`document`]: one `json!` of everything is too deep for the
+/// macro).
+fn plan_and_user_paths() -> Value {
+    json!({
+            "/api/units/{code}/plans": {
+                "get": op("The unit's plan versions the caller may see (the public: approved and superseded)",
+                    vec![code_param()], None, ok("plans", any_object()), &["400", "401", "404"]),
+                "post": op("Draft a plan, or the next version of an approved one (editor over the unit)",
+                    vec![code_param()], Some(json_body(json!({ "$ref": "#/components/schemas/PlanIn" }))),
+                    ok("plan", json!({ "$ref": "#/components/schemas/Plan" })), &["400", "401", "403", "404", "409", "413"]) },
+            "/api/plans/{id}": {
+                "get": op("A plan version", vec![plan_id_param()], None,
+                    ok("plan", json!({ "$ref": "#/components/schemas/Plan" })), &["400", "401", "404"]),
+                "put": op("Replace a draft's content", vec![plan_id_param()], Some(json_body(json!({ "$ref": "#/components/schemas/PlanIn" }))),
+                    ok("plan", json!({ "$ref": "#/components/schemas/Plan" })), &["400", "401", "403", "404", "409", "413"]),
+                "delete": op("Withdraw (delete) a draft", vec![plan_id_param()], None,
+                    ok("withdrawn", any_object()), &["400", "401", "403", "404", "409"]) },
+            "/api/plans/{id}/submit": { "post": op("Submit a draft for review by the level above", vec![plan_id_param()], None,
+                ok("plan", json!({ "$ref": "#/components/schemas/Plan" })), &["400", "401", "403", "404", "409"]) },
+            "/api/plans/{id}/review": { "post": op("Approve a submitted version (its targets become the unit's) or send it back with a comment (reviewer above the unit)",
+                vec![plan_id_param()],
+                Some(json_body(json!({ "type": "object", "required": ["decision"], "additionalProperties": false, "properties": {
+                    "decision": { "type": "string", "enum": ["approve", "reject"] },
+                    "comment": { "type": "string", "description": "Required to reject" } } }))),
+                ok("plan", json!({ "$ref": "#/components/schemas/Plan" })), &["400", "401", "403", "404", "409"]) },
+            "/api/units/{code}/users": {
+                "get": op("The users holding a role on the unit or below it (admin over the unit)", vec![code_param()], None,
+                    ok("users: name, unit, role, has_password, created_at", any_object()), &["400", "401", "403", "404"]),
+                "post": op("Add a user on the unit (admin over it); the API token is in this answer only", vec![code_param()],
+                    Some(json_body(json!({ "type": "object", "required": ["name", "role"], "additionalProperties": false, "properties": {
+                        "name": { "type": "string", "maxLength": 64 },
+                        "role": { "type": "string", "enum": ["viewer", "editor", "reviewer", "admin"] },
+                        "password": { "type": "string", "minLength": 8, "description": "For password login; without it, token only" } } }))),
+                    ok("name, unit, role, token", any_object()), &["400", "401", "403", "404"]) },
+            "/api/users/{name}": { "delete": op("Remove a user and end its sessions (admin over its unit, not itself)",
+                vec![json!({ "name": "name", "in": "path", "required": true, "schema": { "type": "string" } })], None,
+                ok("removed", any_object()), &["400", "401", "403", "404"]) },
+            "/api/me/password": { "put": op("Change the caller's password (the current one when it has one); every session of the caller ends",
+                vec![], Some(json_body(json!({ "type": "object", "required": ["new"], "additionalProperties": false, "properties": {
+                    "current": { "type": "string" }, "new": { "type": "string", "minLength": 8 } } }))),
+                ok("changed, sessions_ended", any_object()), &["400", "401", "403", "409", "429"]) }
+    })
+}
+
 pub fn document() -> Value {
     let obs_item = json!({ "type": "object", "required": ["indicator", "year", "value"], "additionalProperties": false,
         "properties": { "indicator": { "type": "string" }, "year": { "type": "integer" }, "value": { "type": "number" } } });
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "Renxing monitoring network API",
@@ -179,25 +223,6 @@ pub fn document() -> Value {
                 vec![code_param(), year_param(false)], None,
                 json!({ "description": "GeoPackage", "content": { "application/geopackage+sqlite3": { "schema": { "type": "string", "format": "binary" } } } }),
                 &["400", "404"]) },
-            "/api/units/{code}/plans": {
-                "get": op("The unit's plan versions the caller may see (the public: approved and superseded)",
-                    vec![code_param()], None, ok("plans", any_object()), &["400", "401", "404"]),
-                "post": op("Draft a plan, or the next version of an approved one (editor over the unit)",
-                    vec![code_param()], Some(json_body(json!({ "$ref": "#/components/schemas/PlanIn" }))),
-                    ok("plan", json!({ "$ref": "#/components/schemas/Plan" })), &["400", "401", "403", "404", "409", "413"]) },
-            "/api/plans/{id}": {
-                "get": op("A plan version", vec![plan_id_param()], None,
-                    ok("plan", json!({ "$ref": "#/components/schemas/Plan" })), &["400", "401", "404"]),
-                "put": op("Replace a draft's content", vec![plan_id_param()], Some(json_body(json!({ "$ref": "#/components/schemas/PlanIn" }))),
-                    ok("plan", json!({ "$ref": "#/components/schemas/Plan" })), &["400", "401", "403", "404", "409", "413"]) },
-            "/api/plans/{id}/submit": { "post": op("Submit a draft for review by the level above", vec![plan_id_param()], None,
-                ok("plan", json!({ "$ref": "#/components/schemas/Plan" })), &["400", "401", "403", "404", "409"]) },
-            "/api/plans/{id}/review": { "post": op("Approve a submitted version (its targets become the unit's) or send it back with a comment (reviewer above the unit)",
-                vec![plan_id_param()],
-                Some(json_body(json!({ "type": "object", "required": ["decision"], "additionalProperties": false, "properties": {
-                    "decision": { "type": "string", "enum": ["approve", "reject"] },
-                    "comment": { "type": "string", "description": "Required to reject" } } }))),
-                ok("plan", json!({ "$ref": "#/components/schemas/Plan" })), &["400", "401", "403", "404", "409"]) },
             "/api/import": { "post": op("Import observations (unit,indicator,year,value) from CSV or Excel (.xlsx), all rows or none",
                 vec![query("name", false, "File name, used in error messages", json!({ "type": "string" })),
                      query("source", false, "Source recorded with the values", json!({ "type": "string" }))],
@@ -210,5 +235,9 @@ pub fn document() -> Value {
                 ok("warnings", any_object()), &["400", "401", "404"]) },
             "/api/audit/verify": { "get": op("Verify the audit log's hash chain", vec![], None, ok("verification", any_object()), &[]) }
         }
-    })
+    });
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), plan_and_user_paths()) {
+        paths.extend(more);
+    }
+    doc
 }

@@ -71,6 +71,7 @@ impl Server {
         let url = format!("{}{path}", self.base);
         let mut r = match method {
             "PUT" => self.http.put(url),
+            "DELETE" => self.http.delete(url),
             _ => self.http.post(url),
         };
         if let Some(t) = token {
@@ -421,6 +422,76 @@ fn suite(h: &Henan, url: &str) {
     );
     assert_eq!(s.get("/api/health", None).0, StatusCode::OK);
 
+    // Users: the province admin lists and adds users below it; a user changes its password (its
+    // sessions end); the admin removes it. (No failed attempt here: the limit below counts them.)
+    let (st, listed) = s.get("/api/units/410100/users", Some(&admin));
+    let names: Vec<&str> = listed["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        (st, names),
+        (
+            StatusCode::OK,
+            vec!["zz-editor", "zz-reviewer", "zy-editor", "eq-editor"]
+        )
+    );
+    assert_eq!(listed["users"][2]["has_password"], true);
+    assert_eq!(
+        s.get("/api/units/410100/users", Some(&zz_editor)).0,
+        StatusCode::FORBIDDEN
+    );
+    let viewer = json!({ "name": "zy-viewer", "role": "viewer", "password": "viewer-password-1" });
+    assert_eq!(
+        s.send("POST", "/api/units/410102/users", Some(&zy_editor), &viewer).0,
+        StatusCode::FORBIDDEN
+    );
+    let (st, e) = s.send(
+        "POST",
+        "/api/units/410102/users",
+        Some(&admin),
+        &json!({ "name": "x", "role": "boss" }),
+    );
+    assert_eq!((st, e["field"].as_str()), (StatusCode::BAD_REQUEST, Some("role")));
+    let (st, added) = s.send("POST", "/api/units/410102/users", Some(&admin), &viewer);
+    assert_eq!(
+        (st, added["token"].as_str().map(str::len)),
+        (StatusCode::OK, Some(64)),
+        "{added}"
+    );
+    let login = |pw: &str| {
+        s.send(
+            "POST",
+            "/api/login",
+            None,
+            &json!({ "name": "zy-viewer", "password": pw }),
+        )
+    };
+    let (st, r) = login("viewer-password-1");
+    assert_eq!(st, StatusCode::OK, "{r}");
+    let viewer_session = r["token"].as_str().unwrap().to_string();
+    let (st, r) = s.send(
+        "PUT",
+        "/api/me/password",
+        Some(&viewer_session),
+        &json!({ "current": "viewer-password-1", "new": "viewer-password-2" }),
+    );
+    assert_eq!((st, r["sessions_ended"].as_u64()), (StatusCode::OK, Some(1)), "{r}");
+    assert_eq!(s.get("/api/me", Some(&viewer_session)).0, StatusCode::UNAUTHORIZED);
+    assert_eq!(login("viewer-password-2").0, StatusCode::OK);
+    assert_eq!(
+        s.send("DELETE", "/api/users/zy-viewer", Some(&zz_editor), &json!({})).0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        s.send("DELETE", "/api/users/zy-viewer", Some(&admin), &json!({})).0,
+        StatusCode::OK
+    );
+    let viewer_token = added["token"].as_str().unwrap();
+    assert_eq!(s.get("/api/me", Some(viewer_token)).0, StatusCode::UNAUTHORIZED);
+
     // Login with a password; failures are limited (3 per minute here) with Retry-After.
     let (st, r) = s.send(
         "POST",
@@ -643,8 +714,9 @@ fn suite(h: &Henan, url: &str) {
     let (_, v) = s.get("/api/audit/verify", None);
     assert_eq!(v["ok"], true, "{v}");
     // import (csv.0) + approve 5 + target 1 + two county values + approve 1 + xlsx 2 + login 1
-    // + plan (create, submit, approve, its target) + 50 concurrent.
-    let expected = audit_before + csv.0 + 5 + 1 + 2 + 1 + 2 + 1 + 4 + 50;
+    // + users (add, login, password, login, remove) + plan (create, submit, approve, its target)
+    // + 50 concurrent.
+    let expected = audit_before + csv.0 + 5 + 1 + 2 + 1 + 2 + 5 + 1 + 4 + 50;
     assert_eq!(v["records"].as_u64(), Some(expected as u64), "{v}");
 
     // Tampering with a row in the database is found.
@@ -670,6 +742,9 @@ fn suite(h: &Henan, url: &str) {
         "/api/plans/{id}",
         "/api/plans/{id}/submit",
         "/api/plans/{id}/review",
+        "/api/units/{code}/users",
+        "/api/users/{name}",
+        "/api/me/password",
     ] {
         assert!(doc["paths"].get(p).is_some(), "{p} missing from openapi.json");
     }

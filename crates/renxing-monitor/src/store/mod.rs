@@ -10,6 +10,7 @@ mod plans;
 mod postgres;
 mod report;
 mod sqlite;
+mod users;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ pub use backend::{Backend, Dialect, Row, Tx, Value};
 pub use postgres::{Postgres, redact};
 pub use report::{ExamReport, PeriodChange, ReportKind, RollupLine, StateCounts, report_kind};
 pub use sqlite::Sqlite;
+pub use users::UserInfo;
 
 use crate::access::{Action, Principal, Role};
 use crate::audit::{self, GENESIS, Record, Verification};
@@ -151,10 +153,12 @@ pub const MIGRATIONS: &[(i64, Option<Dialect>, &str)] = &[
         "ALTER TABLE plans ADD COLUMN targets TEXT NOT NULL DEFAULT '[]';
         ALTER TABLE plans ADD COLUMN created_by TEXT NOT NULL DEFAULT '';
         ALTER TABLE plans ADD COLUMN updated_at TEXT NOT NULL DEFAULT '';
+        ALTER TABLE plans ADD COLUMN submitted_by TEXT;
         ALTER TABLE plans ADD COLUMN reviewed_by TEXT;
         ALTER TABLE plans ADD COLUMN reviewed_at TEXT;
         ALTER TABLE plans ADD COLUMN comment TEXT;
-        CREATE INDEX plans_unit ON plans(unit, kind, name, version)",
+        CREATE UNIQUE INDEX plans_version ON plans(unit, kind, name, version);
+        CREATE UNIQUE INDEX plans_open ON plans(unit, kind, name) WHERE status IN ('draft', 'submitted')",
     ),
 ];
 
@@ -473,7 +477,8 @@ fn principal_of(r: Option<&[Value]>) -> Result<Principal> {
     let r = r.ok_or_else(|| MonitorError::Unauthenticated("unknown or expired token".into()))?;
     Ok(Principal::User {
         name: r[0].text(),
-        role: Role::parse(&r[1].text()).ok_or_else(|| MonitorError::Storage("bad role".into()))?,
+        role: Role::parse(&r[1].text())
+            .ok_or_else(|| MonitorError::Storage(format!("user {}: bad role {:?}", r[0].text(), r[1].text())))?,
         unit: r[2].text(),
         unit_path: r[3].text(),
     })
@@ -809,16 +814,6 @@ impl<B: Backend> Monitor<B> {
         Ok(token)
     }
 
-    fn principal_from(tx: &mut dyn Tx, r: &Row) -> Result<Principal> {
-        let unit = Self::unit_in(tx, &r[1].text())?;
-        Ok(Principal::User {
-            name: r[0].text(),
-            role: Role::parse(&r[2].text()).ok_or_else(|| MonitorError::Storage("bad role".into()))?,
-            unit: unit.code,
-            unit_path: unit.path,
-        })
-    }
-
     /// The user holding API `token` (a user's API token, or a live session's), in one
     /// statement: every request with a token starts here.
     pub fn authenticate(&self, token: &str) -> Result<Principal> {
@@ -862,20 +857,20 @@ impl<B: Backend> Monitor<B> {
     }
 
     /// The user `name` if `password` is theirs.
+    /// The hash is checked after the statement, with no connection held (argon2 takes a while).
     pub fn check_password(&self, name: &str, password: &str) -> Result<Principal> {
-        self.read(|tx| {
-            let rows = tx.query(
-                "SELECT name, unit, role, password_hash FROM users WHERE name = $1",
-                &[name.into()],
-            )?;
-            let denied = || MonitorError::Forbidden("wrong name or password".into());
-            let r = rows.first().ok_or_else(denied)?;
-            let stored = r[3].as_str().ok_or_else(denied)?;
-            if !verify_password(password, stored) {
-                return Err(denied());
-            }
-            Self::principal_from(tx, r)
-        })
+        let rows = self.db.read_statement(
+            "SELECT u.password_hash, u.name, u.role, n.code, n.path FROM users u JOIN units n ON n.code = u.unit
+             WHERE u.name = $1",
+            &[name.into()],
+        )?;
+        let denied = || MonitorError::Forbidden("wrong name or password".into());
+        let r = rows.first().ok_or_else(denied)?;
+        let stored = r[0].as_str().ok_or_else(denied)?;
+        if !verify_password(password, stored) {
+            return Err(denied());
+        }
+        principal_of(Some(&r[1..]))
     }
 
     /// Submit observations for `unit` (new or replacing earlier ones, which go back to

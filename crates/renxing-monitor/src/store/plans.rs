@@ -9,7 +9,7 @@ use crate::plan::{Decision, Plan, PlanIn, PlanKind, PlanStatus};
 use crate::{MonitorError, Result};
 
 const PLAN_COLS: &str = "id, unit, kind, name, period_start, period_end, version, status, targets, created_by, \
-                         updated_at, reviewed_by, reviewed_at, comment";
+                         updated_at, reviewed_by, reviewed_at, comment, submitted_by";
 
 fn plan_from(r: &Row) -> Result<Plan> {
     let bad = |what: &str| MonitorError::Storage(format!("plan {}: bad {what}", r[0].as_i64().unwrap_or(-1)));
@@ -28,10 +28,55 @@ fn plan_from(r: &Row) -> Result<Plan> {
         reviewed_by: r[11].as_str().map(str::to_string),
         reviewed_at: r[12].as_str().map(str::to_string),
         comment: r[13].as_str().map(str::to_string),
+        submitted_by: r[14].as_str().map(str::to_string),
     })
 }
 
 impl<B: Backend> Monitor<B> {
+    /// [`Monitor::plan_in`] for a change by `by`: a version `by` may not even read is "not
+    /// found" (its existence stays hidden), one it may read but not `action` is forbidden.
+    fn plan_for(tx: &mut dyn Tx, by: &Principal, id: i64, action: Action, what: &str) -> Result<(Plan, String)> {
+        let (p, path) = Self::plan_in(tx, id)?;
+        if !p.status.public() && !by.allows(Action::ReadUnpublished, &path) {
+            return Err(MonitorError::NotFound(format!("plan {id}")));
+        }
+        if !by.allows(action, &path) {
+            return Err(MonitorError::Forbidden(format!(
+                "{} may not {what} plan {id}",
+                by.name()
+            )));
+        }
+        Ok((p, path))
+    }
+
+    /// Versions of the plan `(unit, kind, name)` other than `except`: (id, version, status).
+    fn versions_of(tx: &mut dyn Tx, unit: &str, kind: PlanKind, name: &str, except: i64) -> Result<Vec<Row>> {
+        Ok(tx
+            .query(
+                "SELECT id, version, status FROM plans WHERE unit = $1 AND kind = $2 AND name = $3 ORDER BY version",
+                &[unit.into(), kind.as_str().into(), name.into()],
+            )?
+            .into_iter()
+            .filter(|r| r[0].as_i64() != Some(except))
+            .collect())
+    }
+
+    /// Refused while a version in `versions` is still a draft or submitted.
+    fn no_open_version(versions: &[Row], unit: &str, name: &str) -> Result<()> {
+        match versions
+            .iter()
+            .find(|r| matches!(r[2].as_str(), Some("draft" | "submitted")))
+        {
+            Some(open) => Err(MonitorError::Conflict(format!(
+                "plan {name:?} of {unit} has version {} ({}) still open: edit, withdraw or review it (plan {})",
+                open[1].as_i64().unwrap_or(0),
+                open[2].text(),
+                open[0].as_i64().unwrap_or(0)
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// The plan version `id` and the path of its unit.
     fn plan_in(tx: &mut dyn Tx, id: i64) -> Result<(Plan, String)> {
         let rows = tx.query(&format!("SELECT {PLAN_COLS} FROM plans WHERE id = $1"), &[id.into()])?;
@@ -71,21 +116,8 @@ impl<B: Backend> Monitor<B> {
             }
             Self::check_plan(tx, p)?;
             let name = p.name.trim();
-            let earlier = tx.query(
-                "SELECT id, version, status FROM plans WHERE unit = $1 AND kind = $2 AND name = $3 ORDER BY version",
-                &[unit.into(), p.kind.as_str().into(), name.into()],
-            )?;
-            if let Some(open) = earlier
-                .iter()
-                .find(|r| matches!(r[2].as_str(), Some("draft" | "submitted")))
-            {
-                return Err(MonitorError::Conflict(format!(
-                    "plan {name:?} of {unit} has version {} ({}) still open: edit or review it (plan {})",
-                    open[1].as_i64().unwrap_or(0),
-                    open[2].text(),
-                    open[0].as_i64().unwrap_or(0)
-                )));
-            }
+            let earlier = Self::versions_of(tx, unit, p.kind, name, 0)?;
+            Self::no_open_version(&earlier, unit, name)?;
             let version = earlier.last().and_then(|r| r[1].as_i64()).unwrap_or(0) + 1;
             let now = now_utc();
             let id = tx
@@ -122,10 +154,7 @@ impl<B: Backend> Monitor<B> {
     /// Replace the content of draft `id` (a later version keeps its plan's kind and name).
     pub fn update_plan(&self, by: &Principal, id: i64, p: &PlanIn) -> Result<Plan> {
         self.write(|tx| {
-            let (old, path) = Self::plan_in(tx, id)?;
-            if !by.allows(Action::Submit, &path) {
-                return Err(MonitorError::Forbidden(format!("{} may not edit plan {id}", by.name())));
-            }
+            let (old, _) = Self::plan_for(tx, by, id, Action::Submit, "edit")?;
             if old.status != PlanStatus::Draft {
                 return Err(MonitorError::Conflict(format!(
                     "plan {id} is {}: only a draft can be edited",
@@ -144,6 +173,15 @@ impl<B: Backend> Monitor<B> {
                         old.kind.as_str()
                     ),
                 ));
+            }
+            if p.kind != old.kind || name != old.name {
+                // Renamed into another plan: only while that plan has no version at all.
+                if !Self::versions_of(tx, &old.unit, p.kind, name, id)?.is_empty() {
+                    return Err(MonitorError::invalid(
+                        "name",
+                        format!("{} already has a {} plan named {name:?}", old.unit, p.kind.as_str()),
+                    ));
+                }
             }
             tx.exec(
                 "UPDATE plans SET kind = $1, name = $2, period_start = $3, period_end = $4, targets = $5,
@@ -173,13 +211,7 @@ impl<B: Backend> Monitor<B> {
     /// Hand draft `id` to the level above for review.
     pub fn submit_plan(&self, by: &Principal, id: i64) -> Result<Plan> {
         self.write(|tx| {
-            let (p, path) = Self::plan_in(tx, id)?;
-            if !by.allows(Action::Submit, &path) {
-                return Err(MonitorError::Forbidden(format!(
-                    "{} may not submit plan {id}",
-                    by.name()
-                )));
-            }
+            let (p, _) = Self::plan_for(tx, by, id, Action::Submit, "submit")?;
             if p.status != PlanStatus::Draft {
                 return Err(MonitorError::Conflict(format!(
                     "plan {id} is {}: only a draft can be submitted",
@@ -187,8 +219,8 @@ impl<B: Backend> Monitor<B> {
                 )));
             }
             tx.exec(
-                "UPDATE plans SET status = 'submitted', updated_at = $1 WHERE id = $2",
-                &[now_utc().into(), id.into()],
+                "UPDATE plans SET status = 'submitted', submitted_by = $1, updated_at = $2 WHERE id = $3",
+                &[by.name().into(), now_utc().into(), id.into()],
             )?;
             append_audit(
                 tx,
@@ -206,12 +238,11 @@ impl<B: Backend> Monitor<B> {
     pub fn review_plan(&self, by: &Principal, id: i64, decision: Decision, comment: Option<&str>) -> Result<Plan> {
         let comment = comment.map(str::trim).filter(|c| !c.is_empty());
         self.write(|tx| {
-            let (p, path) = Self::plan_in(tx, id)?;
-            if !by.allows(Action::Approve, &path) {
+            let (p, _) = Self::plan_for(tx, by, id, Action::Approve, "review (a reviewer above its unit does)")?;
+            if by.name() == p.created_by || p.submitted_by.as_deref() == Some(by.name()) {
                 return Err(MonitorError::Forbidden(format!(
-                    "{} may not review plan {id} (a reviewer of a unit above {} reviews it)",
-                    by.name(),
-                    p.unit
+                    "{} drafted or submitted plan {id}: another reviewer reviews it",
+                    by.name()
                 )));
             }
             if p.status != PlanStatus::Submitted {
@@ -240,6 +271,22 @@ impl<B: Backend> Monitor<B> {
                     )?;
                 }
                 Decision::Approve => {
+                    // The version in force until now: its targets are withdrawn (the new
+                    // version's are written below; targets of other bases stay) and it is
+                    // superseded.
+                    let mut withdrawn = 0;
+                    for r in tx.query(
+                        &format!(
+                            "SELECT {PLAN_COLS} FROM plans WHERE unit = $1 AND kind = $2 AND name = $3 AND status = 'approved'"
+                        ),
+                        &[(&p.unit).into(), p.kind.as_str().into(), (&p.name).into()],
+                    )? {
+                        let old = plan_from(&r)?;
+                        withdrawn += tx.exec(
+                            "DELETE FROM targets WHERE unit = $1 AND basis = $2",
+                            &[(&p.unit).into(), old.basis().into()],
+                        )?;
+                    }
                     tx.exec(
                         "UPDATE plans SET status = 'superseded', updated_at = $1
                          WHERE unit = $2 AND kind = $3 AND name = $4 AND status = 'approved'",
@@ -255,7 +302,8 @@ impl<B: Backend> Monitor<B> {
                         by.name(),
                         "approve_plan",
                         &format!("plan {id}"),
-                        &serde_json::json!({ "version": p.version, "targets": p.targets.len() }),
+                        &serde_json::json!({ "version": p.version, "targets": p.targets.len(),
+                                             "targets_of_earlier_version_withdrawn": withdrawn }),
                     )?;
                     let basis = p.basis();
                     for t in &p.targets {
@@ -294,7 +342,7 @@ impl<B: Backend> Monitor<B> {
             let see_all = by.allows(Action::ReadUnpublished, &u.path);
             let mut out = Vec::new();
             for r in tx.query(
-                &format!("SELECT {PLAN_COLS} FROM plans WHERE unit = $1 ORDER BY kind, name, version"),
+                &format!("SELECT {PLAN_COLS} FROM plans WHERE unit = $1"),
                 &[unit.into()],
             )? {
                 let p = plan_from(&r)?;
@@ -302,7 +350,30 @@ impl<B: Backend> Monitor<B> {
                     out.push(p);
                 }
             }
+            // Sorted here, so both stores give one order (their text collations differ).
+            out.sort_by(|a, b| (a.kind.as_str(), &a.name, a.version).cmp(&(b.kind.as_str(), &b.name, b.version)));
             Ok(out)
+        })
+    }
+
+    /// Withdraw draft `id` (delete it): a draft abandoned, so that the plan can be drafted anew.
+    pub fn withdraw_plan(&self, by: &Principal, id: i64) -> Result<()> {
+        self.write(|tx| {
+            let (p, _) = Self::plan_for(tx, by, id, Action::Submit, "withdraw")?;
+            if p.status != PlanStatus::Draft {
+                return Err(MonitorError::Conflict(format!(
+                    "plan {id} is {}: only a draft can be withdrawn",
+                    p.status.as_str()
+                )));
+            }
+            tx.exec("DELETE FROM plans WHERE id = $1", &[id.into()])?;
+            append_audit(
+                tx,
+                by.name(),
+                "withdraw_plan",
+                &format!("plan {id}"),
+                &serde_json::json!({ "unit": p.unit, "kind": p.kind, "name": p.name, "version": p.version }),
+            )
         })
     }
 

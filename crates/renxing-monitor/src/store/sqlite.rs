@@ -119,11 +119,18 @@ impl Backend for Sqlite {
         self.readers.len() + 1
     }
 
+    /// On a free reader, else the next in turn (waiting for it).
     fn read(&self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()> {
-        let k = self.next.fetch_add(1, Ordering::Relaxed) % self.readers.len();
-        let mut c = self.readers[k]
-            .lock()
-            .map_err(|_| storage("reader connection poisoned"))?;
+        let free = self.readers.iter().find_map(|r| r.try_lock().ok());
+        let mut c = match free {
+            Some(c) => c,
+            None => {
+                let k = self.next.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+                self.readers[k]
+                    .lock()
+                    .map_err(|_| storage("reader connection poisoned"))?
+            }
+        };
         let t = c.transaction().map_err(storage)?;
         f(&mut SqliteTx(&t))?;
         t.finish().map_err(storage)
