@@ -248,6 +248,20 @@ async function main() {
     assert.equal(r.json.accepted, 1);
   });
 
+  const plans = {};
+  await step('the county editor drafts two plans; the city admin approves one (API)', async () => {
+    const plan = (name) => ({ kind: 'special', name, period_start: 2021, period_end: 2035, targets: [] });
+    for (const [key, name] of [['approved', '应急避难场所专项规划（测试示例）'], ['draft', '综合防灾减灾专项规划（测试示例）']]) {
+      const r = await apiJson(base, 'POST', `/api/units/${COUNTY}/plans`, tokens.editor, plan(name));
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      plans[key] = r.json.id;
+    }
+    assert.equal((await apiJson(base, 'POST', `/api/plans/${plans.approved}/submit`, tokens.editor, {})).status, 200);
+    const r = await apiJson(base, 'POST', `/api/plans/${plans.approved}/review`, tokens.city, { decision: 'approve' });
+    assert.equal(r.status, 200, JSON.stringify(r.json));
+    assert.equal(r.json.status, 'approved');
+  });
+
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -275,6 +289,11 @@ async function main() {
     assert.ok((await page.locator('h1').textContent()).includes('国土空间规划实施监测网络'));
   });
 
+  await step('the public sees the approved plan only', async () => {
+    await page.waitForSelector(`[data-testid="plan-${plans.approved}"][data-status="approved"]`);
+    assert.equal(await page.locator('[data-testid="plans"] li[data-status]').count(), 1);
+  });
+
   await step('the map draws the county (WebGL canvas shows its fill)', async () => {
     const px = await mapPixelOf(page, COUNTY);
     assert.ok(px, 'an interior pixel of the county is found on the map');
@@ -287,6 +306,11 @@ async function main() {
     await login(page, USERS.editor);
     await page.getByTestId(`value-input-${IND}`).waitFor();
     assert.equal(await page.getByTestId('approve').isVisible(), false, 'editors do not approve');
+  });
+
+  await step('the editor also sees its draft plan', async () => {
+    await page.waitForSelector(`[data-testid="plan-${plans.draft}"][data-status="draft"]`);
+    assert.equal(await page.locator('[data-testid="plans"] li[data-status]').count(), 2);
   });
 
   await step(`submitting 2 (target ≤ 3) turns the warning dot green`, async () => {

@@ -98,8 +98,8 @@ pub fn read_run_summary(path: &Path, year: i32) -> Result<RunBatch> {
             .as_str()
             .filter(|c| c.len() == 6 && c.bytes().all(|b| b.is_ascii_digit()))
             .ok_or_else(|| bad(format!("units[{k}].code: {} is not a 6-digit division code", u["code"])))?;
-        let mut push = |indicator: &str, v: &serde_json::Value, scale: f64| -> Result<bool> {
-            match v {
+        let mut push = |indicator: &str, key: &str, scale: f64| -> Result<bool> {
+            match &u[key] {
                 serde_json::Value::Null => Ok(false),
                 serde_json::Value::Number(n) => {
                     batch.push((
@@ -112,18 +112,16 @@ pub fn read_run_summary(path: &Path, year: i32) -> Result<RunBatch> {
                     ));
                     Ok(true)
                 }
-                other => Err(bad(format!(
-                    "units[{k}] ({code}): {indicator} source is {other}, not a number"
-                ))),
+                other => Err(bad(format!("units[{k}].{key} ({code}): {other} is not a number"))),
             }
         };
-        if !push("shelter_area_per_capita", &u["per_capita_m2"], 1.0)? {
+        if !push("shelter_area_per_capita", "per_capita_m2", 1.0)? {
             notes.push(format!(
                 "{code}: no per-capita shelter area (capacity {}): shelter_area_per_capita left out",
                 u["capacity_status"].as_str().unwrap_or("unknown")
             ));
         }
-        if emergency == 500.0 && !push("shelter_coverage_500m", &u["share_within_emergency"], 100.0)? {
+        if emergency == 500.0 && !push("shelter_coverage_500m", "share_within_emergency", 100.0)? {
             notes.push(format!("{code}: no population: shelter_coverage_500m left out"));
         }
     }
@@ -436,7 +434,7 @@ mod tests {
         );
         let text = r#"{"project":"p","params":{"emergency_distance_m":500},
             "units":[{"code":"110101","per_capita_m2":"2","share_within_emergency":0.5}]}"#;
-        assert!(run_error(text).contains("shelter_area_per_capita source is \"2\""));
+        assert!(run_error(text).starts_with("units[0].per_capita_m2 (110101): \"2\" is not a number"));
     }
 
     #[test]

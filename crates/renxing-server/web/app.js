@@ -35,6 +35,9 @@ const I18N = {
     loading: '加载中…', error: '错误',
     rollup: '下级汇总（{year} 年）：{value}', rollup_complete: '完整', rollup_missing: '不完整，缺 {n} 个：{names}',
     export_csv: '导出 CSV', export_gpkg: '导出 GeoPackage', downloaded: '已下载 {name}',
+    plans: '规划', no_plans: '无规划', plan_kind_master: '总体规划', plan_kind_detailed: '详细规划', plan_kind_special: '专项规划',
+    plan_draft: '草稿', plan_submitted: '已报批', plan_approved: '已批准', plan_superseded: '已被替代',
+    plan_line: '{kind} · {start}–{end} 年 · 第 {version} 版 · {n} 项目标',
   },
   en: {
     title: 'Planning implementation monitoring',
@@ -68,6 +71,9 @@ const I18N = {
     loading: 'Loading…', error: 'Error',
     rollup: 'Roll-up of the units below ({year}): {value}', rollup_complete: 'complete', rollup_missing: 'incomplete, {n} missing: {names}',
     export_csv: 'Export CSV', export_gpkg: 'Export GeoPackage', downloaded: 'Downloaded {name}',
+    plans: 'Plans', no_plans: 'No plans', plan_kind_master: 'Master plan', plan_kind_detailed: 'Detailed plan', plan_kind_special: 'Special plan',
+    plan_draft: 'Draft', plan_submitted: 'Submitted', plan_approved: 'Approved', plan_superseded: 'Superseded',
+    plan_line: '{kind} · {start}–{end} · version {version} · {n} target(s)',
   },
 };
 
@@ -93,7 +99,7 @@ const state = {
   mapFc: EMPTY_FC, // what the map draws
   listFc: EMPTY_FC, // what the list under the map shows (children, even without geometry)
 };
-const seqs = { unit: 0, table: 0, map: 0, chart: 0, warnings: 0, rollup: 0 }; // drop stale responses
+const seqs = { unit: 0, table: 0, map: 0, chart: 0, warnings: 0, rollup: 0, plans: 0 }; // drop stale responses
 let started = false;
 let map;
 let mapReady;
@@ -336,6 +342,7 @@ function setLang(lang, rerender = true) {
   renderChart();
   renderRollup();
   renderWarnings();
+  renderPlans();
   writeHash();
 }
 
@@ -429,7 +436,7 @@ function setYear(y) {
 
 async function refreshData({ fit = false } = {}) {
   if (!state.unit) return;
-  await Promise.all([loadTable(), loadMap(fit), loadChart(), loadWarnings(), loadRollup()]);
+  await Promise.all([loadTable(), loadMap(fit), loadChart(), loadWarnings(), loadRollup(), loadPlans()]);
 }
 
 function renderCrumbs() {
@@ -978,6 +985,34 @@ function renderWarnings() {
     }, dot(w.warning.level), el('div', {}, el('strong', {}, w.name), ' · ', ind ? indName(ind) : w.indicator,
       el('div', { class: 'muted' }, warningText(w.warning))));
   }) : [el('li', { class: 'empty' }, t('no_warnings'))]));
+}
+
+// ---------- plans panel ----------
+
+let planList = [];
+async function loadPlans() {
+  const seq = ++seqs.plans;
+  try {
+    const data = await api(`/api/units/${state.unit.code}/plans`);
+    if (seq !== seqs.plans) return;
+    planList = data.plans || [];
+  } catch (e) {
+    if (seq !== seqs.plans) return;
+    planList = [];
+    showStatus(errText(e), true);
+  }
+  renderPlans();
+}
+
+function renderPlans() {
+  $('plan-count').textContent = planList.length ? `(${planList.length})` : '';
+  $('plans').replaceChildren(...(planList.length ? planList.map((p) => el('li', {
+    'data-testid': `plan-${p.id}`, 'data-status': p.status, title: p.comment || '',
+  }, el('span', { class: `plan-status ${p.status}` }, t(`plan_${p.status}`)),
+  el('div', {}, el('strong', {}, p.name),
+    el('div', { class: 'muted' }, t('plan_line', {
+      kind: t(`plan_kind_${p.kind}`), start: p.period_start, end: p.period_end, version: p.version, n: p.targets.length,
+    }))))) : [el('li', { class: 'empty' }, t('no_plans'))]));
 }
 
 // ---------- start ----------
