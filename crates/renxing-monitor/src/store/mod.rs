@@ -170,6 +170,30 @@ fn migration_sql(d: Dialect, sql: &str) -> String {
     sql.replace("{id}", id).replace("{real}", real)
 }
 
+/// Set (or replace) the target `t` of `unit` with its basis, and audit it.
+fn write_target(tx: &mut dyn Tx, by: &Principal, unit: &str, t: &ObservationIn, basis: &str) -> Result<()> {
+    tx.exec(
+        "INSERT INTO targets (unit, indicator, year, value, basis, set_by) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (unit, indicator, year) DO UPDATE SET value = excluded.value, basis = excluded.basis,
+         set_by = excluded.set_by",
+        &[
+            unit.into(),
+            (&t.indicator).into(),
+            t.year.into(),
+            t.value.into(),
+            basis.into(),
+            by.name().into(),
+        ],
+    )?;
+    append_audit(
+        tx,
+        by.name(),
+        "set_target",
+        &format!("target {unit}/{}/{}", t.indicator, t.year),
+        &serde_json::json!({ "value": t.value, "basis": basis }),
+    )
+}
+
 /// UTC now as RFC 3339 (seconds).
 pub fn now_utc() -> String {
     utc_in(0)
@@ -1034,26 +1058,7 @@ impl<B: Backend> Monitor<B> {
                         "year in 1949–2100 and a finite value",
                     ));
                 }
-                tx.exec(
-                    "INSERT INTO targets (unit, indicator, year, value, basis, set_by) VALUES ($1, $2, $3, $4, $5, $6)
-                     ON CONFLICT (unit, indicator, year) DO UPDATE SET value = excluded.value, basis = excluded.basis,
-                     set_by = excluded.set_by",
-                    &[
-                        unit.into(),
-                        (&t.indicator).into(),
-                        t.year.into(),
-                        t.value.into(),
-                        basis.into(),
-                        by.name().into(),
-                    ],
-                )?;
-                append_audit(
-                    tx,
-                    by.name(),
-                    "set_target",
-                    &format!("target {unit}/{}/{}", t.indicator, t.year),
-                    &serde_json::json!({ "value": t.value, "basis": basis }),
-                )?;
+                write_target(tx, by, unit, t, basis)?;
             }
             Ok(targets.len())
         })

@@ -3,7 +3,7 @@
 //! record; approval writes the version's targets in the same transaction.
 
 use super::backend::{Backend, Row, Tx, storage};
-use super::{Monitor, append_audit, now_utc};
+use super::{Monitor, append_audit, now_utc, write_target};
 use crate::access::{Action, Principal};
 use crate::plan::{Decision, Plan, PlanIn, PlanKind, PlanStatus};
 use crate::{MonitorError, Result};
@@ -307,26 +307,7 @@ impl<B: Backend> Monitor<B> {
                     )?;
                     let basis = p.basis();
                     for t in &p.targets {
-                        tx.exec(
-                            "INSERT INTO targets (unit, indicator, year, value, basis, set_by) VALUES ($1, $2, $3, $4, $5, $6)
-                             ON CONFLICT (unit, indicator, year) DO UPDATE SET value = excluded.value,
-                             basis = excluded.basis, set_by = excluded.set_by",
-                            &[
-                                (&p.unit).into(),
-                                (&t.indicator).into(),
-                                t.year.into(),
-                                t.value.into(),
-                                (&basis).into(),
-                                by.name().into(),
-                            ],
-                        )?;
-                        append_audit(
-                            tx,
-                            by.name(),
-                            "set_target",
-                            &format!("target {}/{}/{}", p.unit, t.indicator, t.year),
-                            &serde_json::json!({ "value": t.value, "basis": basis }),
-                        )?;
+                        write_target(tx, by, &p.unit, t, &basis)?;
                     }
                 }
             }
